@@ -1,0 +1,66 @@
+/**
+ * `npm run bench [filter]`: discovers `packages/<pkg>/bench/*.bench.ts`, each exporting
+ * `comparisons: Comparison[]`, measures them, prints a table and writes
+ * `bench/results/latest.json` (machine-readable, to compare one run with the last).
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Comparison, type ComparisonResult, formatRate, measure } from './harness.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const filter = process.argv[2];
+const quick = process.env['LIBOS_BENCH_QUICK'] === '1';
+const sampling = quick ? { warmupSamples: 1, samples: 3 } : { warmupSamples: 3, samples: 9 };
+
+function benchFiles(): string[] {
+  const out: string[] = [];
+  for (const pkg of readdirSync(join(root, 'packages')).sort()) {
+    const dir = join(root, 'packages', pkg, 'bench');
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names.sort()) if (n.endsWith('.bench.ts')) out.push(join(dir, n));
+  }
+  return out;
+}
+
+const results: ComparisonResult[] = [];
+console.log(
+  `libos benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+);
+console.log(
+  `sampling: ${sampling.warmupSamples} warm-up + ${sampling.samples} interleaved samples, medians\n`,
+);
+for (const file of benchFiles()) {
+  const mod = (await import(pathToFileURL(file).href)) as { comparisons?: Comparison[] };
+  for (const c of mod.comparisons ?? []) {
+    if (filter && !`${c.id} ${c.title}`.toLowerCase().includes(filter.toLowerCase())) continue;
+    const r = await measure(c, sampling);
+    results.push(r);
+    const base = r.baseline
+      ? `${r.baseline.name}: ${formatRate(r.baseline.opsPerSecond)}`
+      : 'no baseline';
+    const ratio = r.ratio !== null ? `${r.ratio.toFixed(2)}×` : '—';
+    const goal = r.goal !== null ? ` (goal ${r.goal}×, floor ${r.floor ?? '—'}×)` : '';
+    console.log(`${r.id.padEnd(5)} ${r.title}  [${relative(root, file)}]`);
+    console.log(`      conditions: ${r.conditions}`);
+    console.log(`      ${r.subject.name}: ${formatRate(r.subject.opsPerSecond)} | ${base}`);
+    console.log(`      ratio ${ratio}${goal} → ${r.verdict}\n`);
+  }
+}
+const outDir = join(root, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  results,
+};
+writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+console.log(`wrote ${relative(root, join(outDir, 'latest.json'))} (${results.length} comparisons)`);

@@ -1,0 +1,13 @@
+/**
+ * @libos/fs — the libos storage stack.
+ *
+ * Today: the {@link BlockDevice} interface every disk implements (the consumer owns the
+ * interface; @libos/virtio's blk driver conforms to it), its typed errors and the
+ * request validation every implementation shares. FAT and the node:fs-like API build
+ * on these.
+ *
+ * @packageDocumentation
+ */
+export type { BlockDevice } from './block-device.js';
+export { BlockDeviceError, type BlockDeviceErrorCode } from './block-device-error.js';
+export { checkBlockRequest } from './check-block-request.js';

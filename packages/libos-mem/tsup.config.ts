@@ -1,0 +1,3 @@
+import { libosTsup } from '../../scripts/tsup-preset.js';
+
+export default libosTsup({ index: 'src/index.ts' });

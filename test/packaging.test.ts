@@ -1,0 +1,167 @@
+/**
+ * What `npm install @libos/<pkg>` users get: pack every workspace package exactly as
+ * `npm publish` would (prepack builds it), install the tarballs into a fresh project
+ * outside the repo, and import them from plain Node ESM and from strict TypeScript.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = join(import.meta.dirname, '..');
+const packageDirs = readdirSync(join(repo, 'packages')).filter((d) => d.startsWith('libos-'));
+const names = packageDirs.map((d) => `@libos/${d.slice('libos-'.length)}`);
+
+interface PackResult {
+  name: string;
+  filename: string;
+  files: { path: string }[];
+}
+
+let work = '';
+let packed: PackResult[] = [];
+
+function run(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs the repo's tsc in `dir`; returns its diagnostics ('' when the project type-checks). */
+function typeErrors(dir: string): string {
+  try {
+    run(
+      process.execPath,
+      [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+      dir,
+    );
+    return '';
+  } catch (e) {
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    return `${stdout ?? ''}${stderr ?? ''}` || String(e);
+  }
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'libos-pack-'));
+  const json = run('npm', ['pack', '--workspaces', '--json', '--pack-destination', work], repo);
+  packed = JSON.parse(json.slice(json.indexOf('['))) as PackResult[];
+  const consumer = join(work, 'consumer');
+  run('mkdir', ['-p', consumer], work);
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      ...packed.map((p) => join(work, p.filename)),
+    ],
+    consumer,
+  );
+}, 240_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('published packages', () => {
+  it('packs every workspace package', () => {
+    expect(packed.map((p) => p.name).sort()).toEqual([...names].sort());
+  });
+
+  it.each(packageDirs)(
+    '%s tarball holds dist, types, README, LICENSE and nothing from test/',
+    (dir) => {
+      const p = packed.find((x) => x.name === `@libos/${dir.slice(6)}`)!;
+      const files = p.files.map((f) => f.path);
+      for (const required of [
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'dist/index.js',
+        'dist/index.d.ts',
+      ]) {
+        expect(files, `${p.name} lacks ${required}`).toContain(required);
+      }
+      expect(files.filter((f) => f.startsWith('test/') || f.startsWith('bench/'))).toEqual([]);
+      const manifest = JSON.parse(
+        readFileSync(join(repo, 'packages', dir, 'package.json'), 'utf8'),
+      ) as {
+        sideEffects?: boolean;
+      };
+      expect(manifest.sideEffects).toBe(false);
+    },
+  );
+
+  it('imports from plain Node ESM', () => {
+    const script = [
+      "import * as virtio from '@libos/virtio';",
+      "import * as net from '@libos/net';",
+      "import * as fs from '@libos/fs';",
+      "import * as mem from '@libos/mem';",
+      "import * as sched from '@libos/sched';",
+      'const out = {',
+      '  queueBytes: virtio.splitQueueLayout(256).descriptorTable.bytes,',
+      "  mac: net.formatMacAddress(net.parseMacAddress('52-54-00-AB-CD-EF')),",
+      "  sectors: fs.checkBlockRequest({ sectorSize: 512, sectorCount: 8, readOnly: false }, 6, 1024, 'read'),",
+      '  memExports: Object.keys(mem).length,',
+      '  schedExports: Object.keys(sched).length,',
+      '};',
+      'console.log(JSON.stringify(out));',
+    ].join('\n');
+    writeFileSync(join(work, 'consumer', 'main.mjs'), script);
+    const out = JSON.parse(run(process.execPath, ['main.mjs'], join(work, 'consumer'))) as Record<
+      string,
+      number | string
+    >;
+    expect(out).toMatchObject({ queueBytes: 4096, mac: '52:54:00:ab:cd:ef', sectors: 2 });
+    expect(out['memExports']).toBeGreaterThan(0);
+    expect(out['schedExports']).toBeGreaterThan(0);
+  });
+
+  it('type-checks from strict TypeScript (NodeNext resolution, published .d.ts)', () => {
+    const consumer = join(work, 'consumer');
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          noEmit: true,
+          types: [],
+        },
+        files: ['main.ts'],
+      }),
+    );
+    writeFileSync(
+      join(consumer, 'main.ts'),
+      [
+        "import { type SplitQueueLayout, splitQueueLayout } from '@libos/virtio';",
+        "import type { NetDevice } from '@libos/net';",
+        "import { type BlockDevice, BlockDeviceError } from '@libos/fs';",
+        "import * as mem from '@libos/mem';",
+        "import * as sched from '@libos/sched';",
+        'const layout: SplitQueueLayout = splitQueueLayout(8);',
+        'const bytes: number = layout.usedRing.bytes;',
+        'export function mtu(d: NetDevice): number { return d.capabilities.maxTransmitUnit; }',
+        'export function size(d: BlockDevice): number { return d.sectorSize * d.sectorCount; }',
+        "export const err = new BlockDeviceError('EIO', 'x');",
+        'export const all = [bytes, Object.keys(mem).length, Object.keys(sched).length];',
+      ].join('\n'),
+    );
+    expect(typeErrors(consumer)).toBe('');
+    // A type error must be reported, so the check above can fail:
+    writeFileSync(
+      join(consumer, 'main.ts'),
+      "import { splitQueueLayout } from '@libos/virtio';\nexport const n: string = splitQueueLayout(8).queueSize;\n",
+    );
+    expect(typeErrors(consumer)).toMatch(/TS2322/);
+  });
+});

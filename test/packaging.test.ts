@@ -44,7 +44,10 @@ function typeErrors(dir: string): string {
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'libos-pack-'));
   const json = run('npm', ['pack', '--workspaces', '--json', '--pack-destination', work], repo);
-  packed = JSON.parse(json.slice(json.indexOf('['))) as PackResult[];
+  // prepack (tsup) logs to stdout too; npm's JSON array starts on a line of its own.
+  const start = json.search(/^\[$/m);
+  expect(start, `no JSON in npm pack output:\n${json}`).toBeGreaterThanOrEqual(0);
+  packed = JSON.parse(json.slice(start)) as PackResult[];
   const consumer = join(work, 'consumer');
   run('mkdir', ['-p', consumer], work);
   writeFileSync(

@@ -95,8 +95,18 @@ describe('published packages', () => {
         readFileSync(join(repo, 'packages', dir, 'package.json'), 'utf8'),
       ) as {
         sideEffects?: boolean;
+        exports: Record<string, null | string | Record<string, string>>;
       };
       expect(manifest.sideEffects).toBe(false);
+      // Every published entry point (., ./testing, ./node …) ships its JS and its types.
+      for (const [subpath, target] of Object.entries(manifest.exports)) {
+        if (target === null || typeof target === 'string') continue;
+        for (const condition of ['types', 'import']) {
+          const file = target[condition]?.replace(/^\.\//, '');
+          expect(file, `${p.name} ${subpath} has no ${condition}`).toBeDefined();
+          expect(files, `${p.name} ${subpath} ${condition}`).toContain(file);
+        }
+      }
     },
   );
 

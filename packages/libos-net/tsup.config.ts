@@ -1,3 +1,3 @@
 import { libosTsup } from '../../scripts/tsup-preset.js';
 
-export default libosTsup({ index: 'src/index.ts' });
+export default libosTsup({ index: 'src/index.ts', testing: 'src/testing/index.ts' });

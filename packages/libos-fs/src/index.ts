@@ -3,7 +3,7 @@
  *
  * Today: the {@link BlockDevice} interface every disk implements (the consumer owns the
  * interface; @libos/virtio's blk driver conforms to it), its typed errors and the
- * request validation every implementation shares. FAT and the node:fs-like API build
+ * request validation every implementation shares, and a RAM disk. FAT and the node:fs-like API build
  * on these.
  *
  * @packageDocumentation
@@ -11,3 +11,4 @@
 export type { BlockDevice } from './block-device.js';
 export { BlockDeviceError, type BlockDeviceErrorCode } from './block-device-error.js';
 export { checkBlockRequest } from './check-block-request.js';
+export { RamDisk, type RamDiskOptions } from './ram-disk.js';

@@ -3,10 +3,16 @@
  *
  * Today: the {@link NetDevice} interface every network device implements (the
  * consumer owns the interface; @libos/virtio's driver conforms to it) and MAC address
- * helpers. Ethernet, ARP, IPv4, UDP and TCP build on these.
+ * helpers, and an in-process cable ({@link createLink}). Ethernet, ARP, IPv4, UDP and TCP build on these.
  *
  * @packageDocumentation
  */
+export {
+  createLink,
+  LinkEndpoint,
+  type LinkEndpointStats,
+  type LinkOptions,
+} from './link.js';
 export {
   formatMacAddress,
   isBroadcastMac,

@@ -134,7 +134,7 @@ describe('published packages', () => {
     expect(out).toMatchObject({ queueBytes: 4096, mac: '52:54:00:ab:cd:ef', sectors: 2 });
     expect(out['memExports']).toBeGreaterThan(0);
     expect(out['schedExports']).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   it('type-checks from strict TypeScript (NodeNext resolution, published .d.ts)', () => {
     const consumer = join(work, 'consumer');
@@ -176,5 +176,5 @@ describe('published packages', () => {
       "import { splitQueueLayout } from '@libos/virtio';\nexport const n: string = splitQueueLayout(8).queueSize;\n",
     );
     expect(typeErrors(consumer)).toMatch(/TS2322/);
-  });
+  }, 120_000);
 });

@@ -7,10 +7,13 @@
  *
  * @packageDocumentation
  */
+
+export * from './core/index.js';
 export { DeviceStatus, describeDeviceStatus } from './device-status.js';
 export { DeviceType, type DeviceTypeId } from './device-type.js';
 export { FeatureBit, featureMask, hasFeature, negotiateFeatures } from './feature-bits.js';
 export { MMIO_MAGIC_VALUE, MMIO_VERSION, MmioInterrupt, MmioRegister } from './mmio-registers.js';
+export * from './queue/index.js';
 export {
   AVAIL_F_NO_INTERRUPT,
   DescriptorFlag,
@@ -20,3 +23,4 @@ export {
   splitQueueLayout,
   USED_F_NO_NOTIFY,
 } from './split-ring-layout.js';
+export * from './transport/index.js';

@@ -11,6 +11,10 @@
 export * from './core/index.js';
 export { DeviceStatus, describeDeviceStatus } from './device-status.js';
 export { DeviceType, type DeviceTypeId } from './device-type.js';
+export * from './devices/blk/index.js';
+export * from './devices/console/index.js';
+export * from './devices/net/index.js';
+export * from './devices/rng/index.js';
 export { FeatureBit, featureMask, hasFeature, negotiateFeatures } from './feature-bits.js';
 export { MMIO_MAGIC_VALUE, MMIO_VERSION, MmioInterrupt, MmioRegister } from './mmio-registers.js';
 export * from './queue/index.js';

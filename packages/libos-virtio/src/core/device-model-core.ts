@@ -43,6 +43,12 @@ export interface DeviceModelSpec {
   readonly onReset?: () => void;
   /** Called once the driver has set DRIVER_OK. */
   readonly onDriverOk?: () => void;
+  /**
+   * Handles a driver write to configuration space (offset relative to 0x100); return
+   * `true` to accept it. Without it every config write is refused (§4.2.2: writes to
+   * read-only config fields are undefined, so libos refuses them).
+   */
+  readonly onConfigWrite?: (offset: number, width: 1 | 2 | 4, value: number) => boolean;
 }
 
 /**
@@ -136,6 +142,7 @@ export class DeviceModelCore {
           for (let i = 0; i < this.#queues.length; i++) this.serveQueue(i);
         },
         onNotify: (q) => this.serveQueue(q),
+        ...(spec.onConfigWrite ? { onConfigWrite: spec.onConfigWrite } : {}),
       },
     });
   }

@@ -1,0 +1,29 @@
+export {
+  addInternetChecksum,
+  finishInternetChecksum,
+  foldInternetChecksum,
+} from './internet-checksum.js';
+export {
+  decodeVirtioNetConfig,
+  encodeVirtioNetConfig,
+  type VirtioNetConfig,
+} from './net-config.js';
+export {
+  VIRTIO_NET_HDR_SIZE,
+  VirtioNetConfigOffset,
+  VirtioNetFeature,
+  VirtioNetGsoType,
+  VirtioNetHeaderFlag,
+  VirtioNetStatus,
+} from './net-constants.js';
+export {
+  VirtioNetDeviceModel,
+  type VirtioNetDeviceModelOptions,
+  type VirtioNetDeviceStats,
+} from './net-device-model.js';
+export {
+  VirtioNetDriver,
+  type VirtioNetDriverOptions,
+  type VirtioNetDriverStats,
+} from './net-driver.js';
+export { VirtioNetError, type VirtioNetErrorCode } from './virtio-net-error.js';

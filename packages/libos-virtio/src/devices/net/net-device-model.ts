@@ -1,0 +1,531 @@
+import type { FrameFiller, FrameReceiver, NetDevice } from '@libos/net';
+import type { DeviceModelPlacement } from '../../core/device-model-core.js';
+import { DeviceModelCore } from '../../core/device-model-core.js';
+import { DeviceType } from '../../device-type.js';
+import { featureMask, hasFeature } from '../../feature-bits.js';
+import { DescriptorChain } from '../../queue/descriptor-chain.js';
+import type { SplitQueueDevice } from '../../queue/split-queue-device.js';
+import { copyFromChain, copyToChain } from './chain-copy.js';
+import { encodeVirtioNetConfig, readLe16, writeLe16 } from './net-config.js';
+import {
+  ETHERNET_HEADER_BYTES,
+  HDR_CSUM_OFFSET,
+  HDR_CSUM_START,
+  HDR_FLAGS,
+  HDR_GSO_TYPE,
+  HDR_NUM_BUFFERS,
+  RX_QUEUE,
+  TX_QUEUE,
+  VIRTIO_NET_HDR_SIZE,
+  VirtioNetConfigOffset,
+  VirtioNetFeature,
+  VirtioNetGsoType,
+  VirtioNetHeaderFlag,
+  VirtioNetStatus,
+} from './net-constants.js';
+import { completePartialChecksum } from './partial-checksum.js';
+import { VirtioNetError } from './virtio-net-error.js';
+
+/**
+ * Options of a {@link VirtioNetDeviceModel}.
+ *
+ * @example
+ * ```ts
+ * import type { VirtioNetDeviceModelOptions } from '@libos/virtio';
+ * const options: VirtioNetDeviceModelOptions = {
+ *   mac: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56),
+ *   mergeableRxBuffers: true,
+ * };
+ * ```
+ */
+export interface VirtioNetDeviceModelOptions {
+  /** MAC address in the configuration space (VIRTIO_NET_F_MAC). Default 52:54:00:12:34:56. */
+  readonly mac?: Uint8Array;
+  /**
+   * MTU in the configuration space (VIRTIO_NET_F_MTU), 68..65535. Default: the backend's.
+   * Transmitted frames longer than the backend accepts are dropped (`txDropped`).
+   */
+  readonly mtu?: number;
+  /** Maximum size of the receive and transmit queues (power of two). Default 256. */
+  readonly queueSize?: number;
+  /** Offer VIRTIO_NET_F_MRG_RXBUF. Default true. */
+  readonly mergeableRxBuffers?: boolean;
+  /** Offer VIRTIO_NET_F_CSUM and VIRTIO_NET_F_GUEST_CSUM. Default true. */
+  readonly checksumOffload?: boolean;
+  /** Initial link state (`status` LINK_UP). Default true. */
+  readonly linkUp?: boolean;
+  /** Most frames moved from the backend into the receive queue per serve. Default 64. */
+  readonly receiveBudget?: number;
+}
+
+/**
+ * Counters of a {@link VirtioNetDeviceModel} since construction (live, updated in place).
+ *
+ * @example
+ * ```ts
+ * const { txFrames, txDropped, rxDropped } = model.stats;
+ * ```
+ */
+export interface VirtioNetDeviceStats {
+  /** Frames taken from the transmit queue and handed to the backend. */
+  txFrames: number;
+  /** Bytes of those frames (without the virtio-net header). */
+  txBytes: number;
+  /** Well-formed transmit chains whose frame was invalid (size, checksum range, GSO) and not sent. */
+  txDropped: number;
+  /** Times the backend refused a frame (back-pressure); the chain was kept and retried. */
+  txDeferred: number;
+  /** Partial checksums completed for NEEDS_CSUM frames. */
+  txChecksums: number;
+  /** Frames written into the receive queue. */
+  rxFrames: number;
+  /** Bytes of those frames (without the virtio-net header). */
+  rxBytes: number;
+  /** Receive chains used (more than `rxFrames` when frames span several buffers). */
+  rxBuffers: number;
+  /** Backend frames dropped: longer than MTU + 14, or than a receive buffer without MRG_RXBUF. */
+  rxDropped: number;
+}
+
+const DEFAULT_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
+const DEFAULT_QUEUE_SIZE = 256;
+const DEFAULT_RECEIVE_BUDGET = 64;
+
+/**
+ * The device (hypervisor) side of virtio-net (virtio 1.2 §5.1): a {@link DeviceModelCore}
+ * with one receive and one transmit queue whose frames go to and come from a **backend
+ * port**, any `NetDevice` (`@libos/net`) on the host side (e.g. one end of `createLink()`).
+ *
+ * Offers MAC, STATUS, MTU, and (by default) CSUM, GUEST_CSUM and MRG_RXBUF.
+ *
+ * **Transmit** (queue 1, on every notification and {@link VirtioNetDeviceModel.poll}):
+ * each chain is `virtio_net_hdr` (12 bytes) + frame, device-readable only. The header is
+ * stripped; NEEDS_CSUM checksums are completed (the backend interface carries no
+ * offload request, so the model always computes them); the frame goes to
+ * `backend.transmit`. When the backend refuses (full), the chain is **kept** and retried
+ * on the next serve or poll — never dropped.
+ *
+ * **Receive** (queue 0): a frame is pulled from `backend.receive` only once a receive
+ * chain is in hand, so when the driver's ring is empty frames **wait in the backend**
+ * (which then applies its own back-pressure) — none are lost. Each frame is written as
+ * header + frame; with MRG_RXBUF it may span several chains (`num_buffers` set in the
+ * first header, §5.1.6.4); a frame that does not fit the chains available yet is staged
+ * (one frame, bounded) until the driver posts more.
+ *
+ * **Hostile driver input never throws** out of the device loop:
+ * - structural errors — a transmit chain with device-writable descriptors or fewer than
+ *   12 readable bytes, a receive chain with device-readable descriptors or fewer than 12
+ *   writable bytes (§5.1.6.4.1), a receive ring that cannot hold one MTU-sized frame
+ *   (§5.1.4.2) — are queue violations: the queue stops and DEVICE_NEEDS_RESET is set;
+ * - frame-level errors — frame shorter than 14 bytes or longer than MTU + 14, a
+ *   `csum_start + csum_offset + 2` past the frame, a GSO type other than NONE — drop
+ *   the frame, count it in `txDropped` and return the chain (used length 0).
+ *
+ * ```text
+ *  guest driver ── transmitq1 ──► [strip hdr, csum] ──► backend.transmit ──► wire
+ *  guest driver ◄── receiveq1 ◄── [hdr + frame]     ◄── backend.receive  ◄── wire
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { GuestMemory } from '@libos/mem';
+ * import { createLink } from '@libos/net';
+ * import { InlineLink, VirtioNetDeviceModel } from '@libos/virtio';
+ * const memory = new GuestMemory(4 << 20);
+ * const [backend, wire] = createLink();
+ * const model = new VirtioNetDeviceModel({ memory, base: 0x1000, link: new InlineLink(memory) }, backend);
+ * model.start();
+ * // … a driver opens the device; then, from the run loop:
+ * model.poll();
+ * ```
+ */
+export class VirtioNetDeviceModel {
+  /** The shared device-model machinery (transport, queues). */
+  readonly core: DeviceModelCore;
+  /** The host-side port frames are forwarded to and from. */
+  readonly backend: NetDevice;
+  /** The MTU in the configuration space. */
+  readonly mtu: number;
+  /** The MAC address in the configuration space. */
+  readonly macAddress: Uint8Array;
+  /** Counters, updated in place. */
+  readonly stats: VirtioNetDeviceStats = {
+    txFrames: 0,
+    txBytes: 0,
+    txDropped: 0,
+    txDeferred: 0,
+    txChecksums: 0,
+    rxFrames: 0,
+    rxBytes: 0,
+    rxBuffers: 0,
+    rxDropped: 0,
+  };
+
+  readonly #guest: Uint8Array;
+  readonly #maxFrame: number;
+  readonly #backendMaxFrame: number;
+  readonly #receiveBudget: number;
+  #linkUp: boolean;
+
+  // Negotiated, fixed at DRIVER_OK.
+  #mergeable = false;
+  #guestCsum = false;
+
+  // Transmit: one validated chain may wait for the backend.
+  readonly #txChain: DescriptorChain;
+  readonly #txHeader = new Uint8Array(VIRTIO_NET_HDR_SIZE);
+  #txHeld = false;
+  #txFrameLength = 0;
+  #txCsumStart = -1;
+  #txCsumOffset = 0;
+  readonly #fillTx: FrameFiller;
+
+  // Receive: chains popped for the frame in progress, the frame's progress, one staged frame.
+  readonly #rxChains: DescriptorChain[];
+  readonly #rxHeader = new Uint8Array(VIRTIO_NET_HDR_SIZE);
+  readonly #rxNumBuffers = new Uint8Array(2);
+  readonly #rxStage: Uint8Array;
+  #rxQueue: SplitQueueDevice | null = null;
+  #rxHeld = 0;
+  #rxCursor = 0;
+  #rxChainOffset = 0;
+  #rxPacketOffset = 0;
+  #rxStagedLength = -1;
+  #rxStagedVerified = false;
+  readonly #onBackendFrame: FrameReceiver;
+
+  /**
+   * @param placement - memory, register block and doorbells (the same shape a worker
+   *   thread would pass)
+   * @param backend - the host-side port
+   * @param options - configuration and offered features
+   * @throws {@link VirtioNetError} `BAD_OPTION` for an MTU outside 68..65535, a MAC that is
+   *   not 6 bytes, or a bad queue size or budget
+   */
+  constructor(
+    placement: DeviceModelPlacement,
+    backend: NetDevice,
+    options: VirtioNetDeviceModelOptions = {},
+  ) {
+    const mtu = options.mtu ?? backend.capabilities.maxTransmitUnit;
+    const mac = options.mac ?? DEFAULT_MAC;
+    const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+    const budget = options.receiveBudget ?? DEFAULT_RECEIVE_BUDGET;
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+      throw new VirtioNetError('BAD_OPTION', `MTU ${mtu} is outside 68..65535`); // §5.1.4.1
+    }
+    if (mac.length !== 6) throw new VirtioNetError('BAD_OPTION', 'a MAC address has 6 bytes');
+    if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 32768) {
+      throw new VirtioNetError('BAD_OPTION', `queue size ${queueSize} is outside 1..32768`);
+    }
+    if (!Number.isInteger(budget) || budget < 1) {
+      throw new VirtioNetError('BAD_OPTION', `receive budget ${budget} is not a positive integer`);
+    }
+    this.backend = backend;
+    this.mtu = mtu;
+    this.macAddress = mac.slice();
+    this.#guest = placement.memory.u8;
+    this.#maxFrame = mtu + ETHERNET_HEADER_BYTES;
+    this.#backendMaxFrame = backend.capabilities.maxTransmitUnit + ETHERNET_HEADER_BYTES;
+    this.#receiveBudget = budget;
+    this.#linkUp = options.linkUp ?? true;
+    this.#txChain = new DescriptorChain(placement.memory);
+    this.#rxChains = Array.from({ length: queueSize }, () => new DescriptorChain(placement.memory));
+    this.#rxStage = new Uint8Array(this.#maxFrame);
+    this.#fillTx = (buffer) => this.#fillTransmit(buffer);
+    this.#onBackendFrame = (frame, verified) => this.#receiveFrame(frame, verified);
+
+    const offload = options.checksumOffload ?? true;
+    const features =
+      featureMask(VirtioNetFeature.MAC, VirtioNetFeature.STATUS, VirtioNetFeature.MTU) |
+      (offload ? featureMask(VirtioNetFeature.CSUM, VirtioNetFeature.GUEST_CSUM) : 0n) |
+      ((options.mergeableRxBuffers ?? true) ? featureMask(VirtioNetFeature.MRG_RXBUF) : 0n);
+    this.core = new DeviceModelCore(placement, {
+      deviceId: DeviceType.NET,
+      features,
+      queueMaxSizes: [queueSize, queueSize],
+      config: encodeVirtioNetConfig({
+        mac,
+        status: this.#linkUp ? VirtioNetStatus.LINK_UP : 0,
+        maxVirtqueuePairs: 1,
+        mtu,
+      }),
+      serve: (index, queue) => (index === RX_QUEUE ? this.#serveRx(queue) : this.#serveTx(queue)),
+      onReset: () => this.#reset(),
+      onDriverOk: () => {
+        const negotiated = this.core.transport.negotiatedFeatures ?? 0n;
+        this.#mergeable = hasFeature(negotiated, VirtioNetFeature.MRG_RXBUF);
+        this.#guestCsum = hasFeature(negotiated, VirtioNetFeature.GUEST_CSUM);
+      },
+    });
+  }
+
+  /** Starts watching the doorbells. */
+  start(): void {
+    this.core.start();
+  }
+
+  /** Stops watching the doorbells. */
+  stop(): void {
+    this.core.stop();
+  }
+
+  /** Whether the configuration reports the link up. */
+  get linkUp(): boolean {
+    return this.#linkUp;
+  }
+
+  /**
+   * Sets the link state in the configuration space and sends a configuration change
+   * notification (virtio 1.2 §5.1.4, VIRTIO_NET_F_STATUS).
+   *
+   * @param up - the new state
+   * @example
+   * ```ts
+   * model.setLinkUp(false); // the driver's linkUp becomes false at its next interrupt
+   * ```
+   */
+  setLinkUp(up: boolean): void {
+    this.#linkUp = up;
+    const status = new Uint8Array(2);
+    writeLe16(status, 0, up ? VirtioNetStatus.LINK_UP : 0);
+    this.core.transport.updateConfig(VirtioNetConfigOffset.STATUS, status);
+  }
+
+  /**
+   * Moves frames both ways: backend → receive queue (up to the receive budget), and
+   * transmit queue → backend (retrying a chain the backend refused earlier). Publishes
+   * used buffers and interrupts the driver if it asked for it. Call from the run loop
+   * (notifications also serve the queues by themselves). Does nothing before DRIVER_OK
+   * or on a broken queue. Never throws for anything the driver wrote.
+   *
+   * @returns frames moved (received + transmitted + dropped) by this call
+   * @example
+   * ```ts
+   * while (model.poll() > 0);
+   * ```
+   */
+  poll(): number {
+    const s = this.stats;
+    const before = s.rxFrames + s.rxDropped + s.txFrames + s.txDropped;
+    this.core.serveQueue(RX_QUEUE);
+    this.core.serveQueue(TX_QUEUE);
+    return s.rxFrames + s.rxDropped + s.txFrames + s.txDropped - before;
+  }
+
+  // ── transmit (virtio 1.2 §5.1.6.2) ───────────────────────────────────────────────
+
+  #serveTx(queue: SplitQueueDevice): boolean {
+    const chain = this.#txChain;
+    for (;;) {
+      if (!this.#txHeld) {
+        if (queue.popAvailable(chain) === null) return true;
+        if (!this.#parseTransmit(queue, chain)) {
+          if (queue.broken) return true;
+          this.stats.txDropped++;
+          queue.pushUsed(chain, 0);
+          continue;
+        }
+        this.#txHeld = true;
+      }
+      if (!this.backend.transmit(this.#txFrameLength, this.#fillTx)) {
+        // Back-pressure: keep the chain and retry on the next serve or poll.
+        this.stats.txDeferred++;
+        return false;
+      }
+      this.#txHeld = false;
+      this.stats.txFrames++;
+      this.stats.txBytes += this.#txFrameLength;
+      queue.pushUsed(chain, 0); // §2.7.8.1: the device wrote nothing
+    }
+  }
+
+  /** Validates a transmit chain; `false` = drop it (or the queue is now broken). */
+  #parseTransmit(queue: SplitQueueDevice, chain: DescriptorChain): boolean {
+    // §5.1.6.2: transmit buffers are device-readable: header, then the frame.
+    if (chain.writableCount !== 0) {
+      queue.reportViolation(
+        'BAD_REQUEST',
+        `virtio-net: transmit chain ${chain.head} has device-writable descriptors`,
+      );
+      return false;
+    }
+    if (chain.readableLength < VIRTIO_NET_HDR_SIZE) {
+      queue.reportViolation(
+        'BAD_REQUEST',
+        `virtio-net: transmit chain ${chain.head} has ${chain.readableLength} bytes, less than the 12-byte header`,
+      );
+      return false;
+    }
+    const length = chain.readableLength - VIRTIO_NET_HDR_SIZE;
+    if (length < ETHERNET_HEADER_BYTES || length > this.#maxFrame) return false;
+    if (length > this.#backendMaxFrame) return false; // the backend would refuse it forever
+    const header = this.#txHeader;
+    copyFromChain(this.#guest, chain, 0, header);
+    // §5.1.6.2.2: no GSO offered, so only GSO_NONE is valid.
+    if (header[HDR_GSO_TYPE] !== VirtioNetGsoType.NONE) return false;
+    this.#txFrameLength = length;
+    // §5.1.6.2.2: unknown flag bits are ignored.
+    if ((header[HDR_FLAGS]! & VirtioNetHeaderFlag.NEEDS_CSUM) !== 0) {
+      const start = readLe16(header, HDR_CSUM_START);
+      const offset = readLe16(header, HDR_CSUM_OFFSET);
+      if (start + offset + 2 > length) return false;
+      this.#txCsumStart = start;
+      this.#txCsumOffset = offset;
+    } else {
+      this.#txCsumStart = -1;
+    }
+    return true;
+  }
+
+  /** Fills the backend's buffer with the held chain's frame (runs inside `backend.transmit`). */
+  #fillTransmit(buffer: Uint8Array): void {
+    copyFromChain(this.#guest, this.#txChain, VIRTIO_NET_HDR_SIZE, buffer);
+    if (this.#txCsumStart >= 0) {
+      completePartialChecksum(buffer, this.#txFrameLength, this.#txCsumStart, this.#txCsumOffset);
+      this.stats.txChecksums++;
+    }
+  }
+
+  // ── receive (virtio 1.2 §5.1.6.4, §5.1.6.5) ──────────────────────────────────────
+
+  #serveRx(queue: SplitQueueDevice): boolean {
+    this.#rxQueue = queue;
+    // A frame staged earlier goes first: order is kept.
+    if (this.#rxStagedLength >= 0) {
+      const staged = this.#rxStage.subarray(0, this.#rxStagedLength);
+      if (!this.#place(queue, staged, this.#rxStagedVerified)) return false;
+      this.#rxStagedLength = -1;
+    }
+    for (let n = 0; n < this.#receiveBudget && !queue.broken; n++) {
+      // Pull a frame from the backend only with a buffer in hand: otherwise it waits there.
+      if (this.#rxHeld === 0 && !this.#popReceive(queue)) break;
+      if (this.backend.receive(this.#onBackendFrame, 1) === 0) break;
+      if (this.#rxStagedLength >= 0) break; // waiting for more buffers
+    }
+    return false; // chains left available on purpose: they wait for frames
+  }
+
+  #receiveFrame(frame: Uint8Array, verified: boolean): void {
+    const queue = this.#rxQueue;
+    if (queue === null || queue.broken) return;
+    if (frame.length > this.#maxFrame) {
+      this.stats.rxDropped++; // §5.1.6.5.1: never pass frames above MTU + 14
+      return;
+    }
+    if (!this.#place(queue, frame, verified)) {
+      this.#rxStage.set(frame);
+      this.#rxStagedLength = frame.length;
+      this.#rxStagedVerified = verified;
+    }
+  }
+
+  /** Pops a receive chain into the next free slot; checks it is device-writable and ≥ 12 bytes. */
+  #popReceive(queue: SplitQueueDevice): boolean {
+    const chain = this.#rxChains[this.#rxHeld]!;
+    if (queue.popAvailable(chain) === null) return false;
+    // §5.1.6.4: receive buffers are device-writable and hold at least the header.
+    if (chain.readableCount !== 0 || chain.writableLength < VIRTIO_NET_HDR_SIZE) {
+      queue.reportViolation(
+        'BAD_REQUEST',
+        `virtio-net: receive chain ${chain.head} must be device-writable with at least 12 bytes`,
+      );
+      return false;
+    }
+    this.#rxHeld++;
+    return true;
+  }
+
+  /**
+   * Writes header + frame into receive chains. Returns `true` when the frame is done
+   * (delivered, or dropped), `false` when more chains are needed (progress is kept).
+   *
+   * ```text
+   *  chain 0                       chain 1 …               chain n-1
+   *  ├ hdr (num_buffers = n) ┼ frame… ┤ ├ …frame… (full) ┤ ├ …frame ┼ unused ┤
+   * ```
+   */
+  #place(queue: SplitQueueDevice, frame: Uint8Array, verified: boolean): boolean {
+    const length = frame.length;
+    const total = VIRTIO_NET_HDR_SIZE + length;
+    const header = this.#rxHeader;
+    // §5.1.6.5.1: flags 0 unless GUEST_CSUM lets us report DATA_VALID.
+    header[HDR_FLAGS] = verified && this.#guestCsum ? VirtioNetHeaderFlag.DATA_VALID : 0;
+    if (!this.#mergeable) {
+      if (this.#rxHeld === 0 && !this.#popReceive(queue)) return false;
+      const chain = this.#rxChains[0]!;
+      if (chain.writableLength < total) {
+        this.stats.rxDropped++; // the buffer stays for the next frame
+        return true;
+      }
+      writeLe16(header, HDR_NUM_BUFFERS, 1); // §5.1.6.5.1: num_buffers is 1
+      copyToChain(this.#guest, chain, 0, header, 0, VIRTIO_NET_HDR_SIZE);
+      copyToChain(this.#guest, chain, VIRTIO_NET_HDR_SIZE, frame, 0, length);
+      queue.pushUsed(chain, total);
+      this.#rxHeld = 0;
+      this.#received(length, 1);
+      return true;
+    }
+    for (;;) {
+      if (this.#rxCursor === this.#rxHeld) {
+        if (this.#rxHeld === queue.size) {
+          // §5.1.4.2: the driver must supply enough buffers for one MTU-sized frame.
+          queue.reportViolation(
+            'BAD_REQUEST',
+            `virtio-net: ${queue.size} receive buffers cannot hold a ${length}-byte frame`,
+          );
+          return true;
+        }
+        if (!this.#popReceive(queue)) return false;
+        this.#rxChainOffset = 0;
+      }
+      const chain = this.#rxChains[this.#rxCursor]!;
+      if (this.#rxPacketOffset === 0) {
+        copyToChain(this.#guest, chain, 0, header, 0, VIRTIO_NET_HDR_SIZE); // num_buffers: below
+        this.#rxChainOffset = VIRTIO_NET_HDR_SIZE;
+        this.#rxPacketOffset = VIRTIO_NET_HDR_SIZE;
+      }
+      const n = Math.min(chain.writableLength - this.#rxChainOffset, total - this.#rxPacketOffset);
+      if (n > 0) {
+        const from = this.#rxPacketOffset - VIRTIO_NET_HDR_SIZE;
+        copyToChain(this.#guest, chain, this.#rxChainOffset, frame, from, from + n);
+        this.#rxChainOffset += n;
+        this.#rxPacketOffset += n;
+      }
+      if (this.#rxPacketOffset === total) break;
+      this.#rxCursor++; // this chain is full (§5.1.6.5.1: all but the last used completely)
+    }
+    const used = this.#rxCursor + 1;
+    writeLe16(this.#rxNumBuffers, 0, used);
+    copyToChain(this.#guest, this.#rxChains[0]!, HDR_NUM_BUFFERS, this.#rxNumBuffers, 0, 2);
+    for (let i = 0; i < this.#rxCursor; i++) {
+      const c = this.#rxChains[i]!;
+      queue.pushUsed(c, c.writableLength);
+    }
+    queue.pushUsed(this.#rxChains[this.#rxCursor]!, this.#rxChainOffset);
+    this.#rxHeld = 0;
+    this.#rxCursor = 0;
+    this.#rxChainOffset = 0;
+    this.#rxPacketOffset = 0;
+    this.#received(length, used);
+    return true;
+  }
+
+  #received(length: number, buffers: number): void {
+    this.stats.rxFrames++;
+    this.stats.rxBytes += length;
+    this.stats.rxBuffers += buffers;
+  }
+
+  #reset(): void {
+    this.#txHeld = false;
+    this.#rxQueue = null;
+    this.#rxHeld = 0;
+    this.#rxCursor = 0;
+    this.#rxChainOffset = 0;
+    this.#rxPacketOffset = 0;
+    this.#rxStagedLength = -1;
+    this.#mergeable = false;
+    this.#guestCsum = false;
+  }
+}

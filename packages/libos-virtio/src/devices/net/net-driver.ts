@@ -1,0 +1,558 @@
+import type { DmaAllocator, GuestMemory, PoolBuffer } from '@libos/mem';
+import { BufferPool } from '@libos/mem';
+import type { FrameFiller, FrameReceiver, NetDevice, NetDeviceCapabilities } from '@libos/net';
+import { DriverCore } from '../../core/driver-core.js';
+import { DeviceType } from '../../device-type.js';
+import { featureMask } from '../../feature-bits.js';
+import type { SplitQueueDriver } from '../../queue/split-queue-driver.js';
+import type { TransportLink } from '../../transport/transport-link.js';
+import { decodeVirtioNetConfig, readLe16, writeLe16 } from './net-config.js';
+import {
+  ETHERNET_HEADER_BYTES,
+  HDR_CSUM_OFFSET,
+  HDR_CSUM_START,
+  HDR_FLAGS,
+  HDR_NUM_BUFFERS,
+  RX_QUEUE,
+  TX_QUEUE,
+  VIRTIO_NET_HDR_SIZE,
+  VirtioNetConfigOffset,
+  VirtioNetFeature,
+  VirtioNetHeaderFlag,
+  VirtioNetStatus,
+} from './net-constants.js';
+import { preparePartialChecksum } from './partial-checksum.js';
+import { VirtioNetError } from './virtio-net-error.js';
+
+/**
+ * Options of {@link VirtioNetDriver.open}.
+ *
+ * @example
+ * ```ts
+ * import type { VirtioNetDriverOptions } from '@libos/virtio';
+ * const options: VirtioNetDriverOptions = { memory, dma, base: 0x1000, link, queueSize: 128 };
+ * ```
+ */
+export interface VirtioNetDriverOptions {
+  /** Guest memory shared with the device. */
+  readonly memory: GuestMemory;
+  /** Where rings and the receive/transmit buffer pools are allocated. */
+  readonly dma: DmaAllocator;
+  /** Guest address of the device's 4 KiB register block. */
+  readonly base: number;
+  /** Doorbells between the two sides. */
+  readonly link: TransportLink;
+  /** Size of the receive and transmit queues (power of two ≤ the device's maximum). Default 256. */
+  readonly queueSize?: number;
+  /**
+   * Bytes per receive buffer (header included). Default: 2048 with MRG_RXBUF, else
+   * 12 + MTU + 14 rounded up to 64. Without MRG_RXBUF it must hold 12 + MTU + 14 bytes;
+   * with it, at least 12, and the ring must hold one MTU-sized frame (§5.1.6.4.1).
+   */
+  readonly rxBufferSize?: number;
+  /** Negotiate VIRTIO_NET_F_MRG_RXBUF when offered. Default true. */
+  readonly mergeableRxBuffers?: boolean;
+  /** Negotiate VIRTIO_NET_F_CSUM and VIRTIO_NET_F_GUEST_CSUM when offered. Default true. */
+  readonly checksumOffload?: boolean;
+  /** MAC address to use when the device offers none (VIRTIO_NET_F_MAC). Default 02:00 + base. */
+  readonly fallbackMac?: Uint8Array;
+  /** Use VIRTIO_F_EVENT_IDX when offered (default true). */
+  readonly eventIdx?: boolean;
+  /** Milliseconds to wait for the device to acknowledge a register write (default 1000). */
+  readonly timeoutMs?: number;
+  /** Called once when the driver stops being usable (device needs reset, hostile used ring). */
+  readonly onFailure?: (error: Error) => void;
+}
+
+/**
+ * Counters of a {@link VirtioNetDriver} since it was opened (live, updated in place).
+ *
+ * @example
+ * ```ts
+ * const { rxFrames, txFrames, rxErrors } = driver.stats;
+ * ```
+ */
+export interface VirtioNetDriverStats {
+  /** Frames lent to `receive` callers. */
+  rxFrames: number;
+  /** Frames the device returned malformed (shorter than a header + 14 bytes, bad `num_buffers`, too long): dropped. */
+  rxErrors: number;
+  /** Frames queued by `transmit`. */
+  txFrames: number;
+  /** `transmit` calls refused for lack of a free buffer (back-pressure). */
+  txRefused: number;
+  /** Frames sent with NEEDS_CSUM (checksum completed by the device). */
+  txChecksumOffloads: number;
+}
+
+const DEFAULT_QUEUE_SIZE = 256;
+const MERGEABLE_RX_BUFFER = 2048;
+const DEFAULT_MTU = 1500;
+
+function roundUp64(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
+
+/**
+ * The guest-side virtio-net driver (virtio 1.2 §5.1): a `NetDevice` (`@libos/net`) over a
+ * virtio-net device, on {@link DriverCore}.
+ *
+ * - **Capabilities** come from negotiation: MTU from the configuration (VIRTIO_NET_F_MTU,
+ *   else 1500), transmit checksum offload = CSUM, receive = GUEST_CSUM; no segmentation
+ *   offload. `macAddress` from the configuration (VIRTIO_NET_F_MAC).
+ * - **Receive**: the receive queue is kept full of `BufferPool` (`@libos/mem`) buffers. `receive`
+ *   reclaims used buffers, lends each frame (`buffer[12, len)`, a view cached per buffer
+ *   and length) with `checksumVerified` = DATA_VALID, and re-posts the buffer; one
+ *   doorbell per call. With MRG_RXBUF a frame spanning several buffers is reassembled
+ *   into a scratch buffer first.
+ * - **Transmit**: `transmit` takes a free transmit buffer (reclaiming completed ones
+ *   when none is free), lends `fill` the frame area after a 12-byte header, and queues
+ *   it. With CSUM, TCP/UDP over IPv4 (unfragmented) or IPv6 (no extension headers)
+ *   frames go out with NEEDS_CSUM: the driver writes the pseudo-header sum and the
+ *   device completes the checksum, so the stack may leave the field as it likes.
+ * - **Failure** (DEVICE_NEEDS_RESET, a hostile used ring): `transmit` returns false,
+ *   `receive` returns 0, and {@link VirtioNetDriver.failure} says why.
+ *
+ * ```text
+ *  pool buffer (receive and transmit)
+ *  ├ virtio_net_hdr (12) ┼ Ethernet frame (≤ MTU + 14) ┼ unused ┤
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { VirtioNetDriver } from '@libos/virtio';
+ * const nic = await VirtioNetDriver.open({ memory, dma, base: 0x1000, link });
+ * nic.transmit(60, (frame) => frame.fill(0xff, 0, 6));
+ * nic.receive((frame) => console.log(frame.length), 32);
+ * ```
+ */
+export class VirtioNetDriver implements NetDevice {
+  /** MTU, burst size and offloads, from the negotiated features and configuration. */
+  readonly capabilities: NetDeviceCapabilities;
+  /** The device's MAC address (6 bytes). */
+  readonly macAddress: Uint8Array;
+  /** The shared driver machinery (transport, queues). */
+  readonly core: DriverCore;
+  /** Counters, updated in place. */
+  readonly stats: VirtioNetDriverStats = {
+    rxFrames: 0,
+    rxErrors: 0,
+    txFrames: 0,
+    txRefused: 0,
+    txChecksumOffloads: 0,
+  };
+
+  readonly #dma: DmaAllocator;
+  readonly #rxq: SplitQueueDriver<number>;
+  readonly #txq: SplitQueueDriver<number>;
+  readonly #rxPool: BufferPool;
+  readonly #txPool: BufferPool;
+  readonly #maxFrame: number;
+  readonly #mergeable: boolean;
+  readonly #checksumTx: boolean;
+  readonly #checksumRx: boolean;
+  readonly #hasStatus: boolean;
+  #linkUp = true;
+
+  // Per-buffer views, rebuilt only when a frame length changes.
+  readonly #rxViews: Uint8Array[];
+  readonly #rxViewLengths: Int32Array;
+  readonly #txViews: Uint8Array[];
+  readonly #txViewLengths: Int32Array;
+
+  // State of one `receive` call, read by the prebuilt used-buffer callbacks.
+  #onFrame: FrameReceiver | null = null;
+  #receiving = false;
+  #delivered = 0;
+  #reposted = 0;
+  readonly #onRxUsed: (token: number, len: number) => void;
+  readonly #onTxUsed: (token: number) => void;
+
+  // MRG_RXBUF reassembly of a frame spanning several buffers.
+  readonly #scratch: Uint8Array;
+  #mergeRemaining = 0;
+  #mergeLength = 0;
+  #mergeVerified = false;
+  #mergeBroken = false;
+
+  private constructor(
+    core: DriverCore,
+    dma: DmaAllocator,
+    rxPool: BufferPool,
+    txPool: BufferPool,
+    mtu: number,
+    mac: Uint8Array,
+    queueSize: number,
+  ) {
+    this.core = core;
+    this.#dma = dma;
+    this.#rxq = core.queue(RX_QUEUE);
+    this.#txq = core.queue(TX_QUEUE);
+    this.#rxPool = rxPool;
+    this.#txPool = txPool;
+    this.#maxFrame = mtu + ETHERNET_HEADER_BYTES;
+    this.#mergeable = core.has(VirtioNetFeature.MRG_RXBUF);
+    this.#checksumTx = core.has(VirtioNetFeature.CSUM);
+    this.#checksumRx = core.has(VirtioNetFeature.GUEST_CSUM);
+    this.#hasStatus = core.has(VirtioNetFeature.STATUS);
+    this.macAddress = mac;
+    this.capabilities = {
+      maxTransmitUnit: mtu,
+      maxBurstSize: queueSize,
+      checksumOffload: { transmit: this.#checksumTx, receive: this.#checksumRx },
+      segmentationOffload: false,
+    };
+    this.#rxViews = rxPool.buffers.map((b) => b.bytes);
+    this.#rxViewLengths = new Int32Array(rxPool.count).fill(-1);
+    this.#txViews = txPool.buffers.map((b) => b.bytes);
+    this.#txViewLengths = new Int32Array(txPool.count).fill(-1);
+    this.#scratch = new Uint8Array(this.#maxFrame);
+    this.#onRxUsed = this.#mergeable
+      ? (token, len) => this.#rxUsedMerged(token, len)
+      : (token, len) => this.#rxUsed(token, len);
+    this.#onTxUsed = (token) => txPool.free(txPool.buffers[token]!);
+  }
+
+  /**
+   * Opens a virtio-net device: initialises it (§5.1.5), reads MAC / MTU / status, carves
+   * the buffer pools from `dma` and fills the receive queue.
+   *
+   * @param options - where the device is and what to negotiate
+   * @returns the driver, ready to send and receive
+   * @throws {@link VirtioNetError} `BAD_OPTION` (queue or receive buffer size),
+   *   `NO_MEMORY` (pools); `TransportError` when the device is absent, not a network
+   *   card, or refuses the features or queues
+   * @example
+   * ```ts
+   * const nic = await VirtioNetDriver.open({ memory, dma, base: 0x1000, link, rxBufferSize: 512 });
+   * ```
+   */
+  static async open(options: VirtioNetDriverOptions): Promise<VirtioNetDriver> {
+    const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
+    if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 32768) {
+      throw new VirtioNetError('BAD_OPTION', `queue size ${queueSize} is outside 1..32768`);
+    }
+    const rxSize = options.rxBufferSize;
+    if (rxSize !== undefined && (!Number.isInteger(rxSize) || rxSize < VIRTIO_NET_HDR_SIZE)) {
+      throw new VirtioNetError(
+        'BAD_OPTION',
+        `receive buffers of ${rxSize} bytes cannot hold a header`,
+      );
+    }
+    const fallback = options.fallbackMac;
+    if (fallback !== undefined && fallback.length !== 6) {
+      throw new VirtioNetError('BAD_OPTION', 'a MAC address has 6 bytes');
+    }
+    const features =
+      featureMask(VirtioNetFeature.MAC, VirtioNetFeature.STATUS, VirtioNetFeature.MTU) |
+      ((options.checksumOffload ?? true)
+        ? featureMask(VirtioNetFeature.CSUM, VirtioNetFeature.GUEST_CSUM)
+        : 0n) |
+      ((options.mergeableRxBuffers ?? true) ? featureMask(VirtioNetFeature.MRG_RXBUF) : 0n);
+    let driver: VirtioNetDriver | null = null;
+    const core = await DriverCore.open({
+      memory: options.memory,
+      dma: options.dma,
+      base: options.base,
+      link: options.link,
+      deviceId: DeviceType.NET,
+      features,
+      queueSizes: [queueSize, queueSize],
+      ...(options.eventIdx === undefined ? {} : { eventIdx: options.eventIdx }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      onConfigChange: () => {
+        if (driver !== null) driver.#readStatus();
+      },
+      ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),
+    });
+    const pools: BufferPool[] = [];
+    try {
+      const config = decodeVirtioNetConfig(
+        core.transport.readConfig(0, VirtioNetConfigOffset.SIZE),
+      );
+      // §5.1.4.1: a device MTU outside 68..65535 is invalid; fall back to Ethernet's.
+      const mtu = core.has(VirtioNetFeature.MTU) && config.mtu >= 68 ? config.mtu : DEFAULT_MTU;
+      const mac = core.has(VirtioNetFeature.MAC)
+        ? config.mac
+        : (fallback?.slice() ??
+          Uint8Array.of(0x02, 0x00, ...[24, 16, 8, 0].map((s) => (options.base >>> s) & 0xff)));
+      const packet = VIRTIO_NET_HDR_SIZE + mtu + ETHERNET_HEADER_BYTES;
+      const mergeable = core.has(VirtioNetFeature.MRG_RXBUF);
+      const bufferSize = rxSize ?? (mergeable ? MERGEABLE_RX_BUFFER : roundUp64(packet));
+      // §5.1.6.4.1 / §5.1.4.2: the ring must be able to hold one MTU-sized packet.
+      if (mergeable ? bufferSize * queueSize < packet : bufferSize < packet) {
+        throw new VirtioNetError(
+          'BAD_OPTION',
+          `receive buffers of ${bufferSize} bytes cannot hold a ${packet}-byte packet`,
+        );
+      }
+      pools.push(makePool(options.dma, queueSize, bufferSize));
+      pools.push(makePool(options.dma, queueSize, roundUp64(packet)));
+      driver = new VirtioNetDriver(core, options.dma, pools[0]!, pools[1]!, mtu, mac, queueSize);
+    } catch (e) {
+      for (const p of pools) options.dma.free(p.addr);
+      await core.close().catch(() => {});
+      throw e;
+    }
+    driver.#readStatus();
+    // Transmit buffers are reclaimed lazily when the pool runs dry: no interrupts needed.
+    driver.#txq.disableInterrupts();
+    driver.#fillReceiveQueue();
+    return driver;
+  }
+
+  /** The first failure (device needs reset, hostile used ring), or null while healthy. */
+  get failure(): Error | null {
+    return this.core.failure;
+  }
+
+  /** Whether the link is up (configuration `status`, VIRTIO_NET_F_STATUS; else always true). */
+  get linkUp(): boolean {
+    return this.#linkUp;
+  }
+
+  /**
+   * Lends up to `budget` received frames to `onFrame`, oldest first, then re-posts their
+   * buffers and notifies the device once. Frames the device returned malformed are
+   * dropped and counted in `stats.rxErrors`.
+   *
+   * @param onFrame - called with each frame (a view valid only during the call)
+   * @param budget - most frames to deliver
+   * @returns frames delivered; 0 when none is pending, after a failure, or when called
+   *   from inside `onFrame`
+   */
+  receive(onFrame: FrameReceiver, budget: number): number {
+    if (this.#receiving || this.core.failure !== null || this.#rxq.failed) return 0;
+    this.#receiving = true;
+    this.#onFrame = onFrame;
+    this.#delivered = 0;
+    this.#reposted = 0;
+    try {
+      if (!this.#mergeable) {
+        this.#rxq.pollUsed(this.#onRxUsed, budget);
+      } else {
+        // A frame takes ≥ 1 buffer, so reclaiming ≤ budget − delivered buffers per
+        // round never completes more than `budget` frames.
+        while (this.#delivered < budget) {
+          if (this.#rxq.pollUsed(this.#onRxUsed, budget - this.#delivered) === 0) break;
+        }
+      }
+    } finally {
+      this.#onFrame = null;
+      this.#receiving = false;
+      if (this.#reposted > 0 && !this.#rxq.failed) this.core.kick(RX_QUEUE);
+    }
+    return this.#delivered;
+  }
+
+  /**
+   * Lends `fill` a transmit buffer of exactly `length` bytes and queues the frame.
+   *
+   * @param length - frame length, 14..MTU + 14
+   * @param fill - writes the frame (called at most once, synchronously)
+   * @returns false, without calling `fill`, when no buffer is free, `length` is out of
+   *   range, or the device failed
+   */
+  transmit(length: number, fill: FrameFiller): boolean {
+    if (!(length >= ETHERNET_HEADER_BYTES && length <= this.#maxFrame)) return false;
+    if (!Number.isInteger(length) || this.core.failure !== null || this.#txq.failed) return false;
+    const pool = this.#txPool;
+    if (pool.available === 0) {
+      this.#txq.pollUsed(this.#onTxUsed);
+      if (this.#txq.failed) return false; // a hostile used ring, seen just now
+    }
+    if (pool.available === 0) {
+      this.stats.txRefused++;
+      return false;
+    }
+    const buffer = pool.alloc()!;
+    const i = buffer.index;
+    let view = this.#txViews[i]!;
+    if (this.#txViewLengths[i] !== length) {
+      view = buffer.bytes.subarray(VIRTIO_NET_HDR_SIZE, VIRTIO_NET_HDR_SIZE + length);
+      this.#txViews[i] = view;
+      this.#txViewLengths[i] = length;
+    }
+    try {
+      fill(view);
+    } catch (e) {
+      pool.free(buffer);
+      throw e;
+    }
+    this.#writeTransmitHeader(buffer.bytes, view, length);
+    // One descriptor per buffer and no more buffers than descriptors: always room.
+    if (!this.#txq.addBuffer(buffer.addr, VIRTIO_NET_HDR_SIZE + length, false, i)) {
+      pool.free(buffer);
+      this.stats.txRefused++;
+      return false;
+    }
+    this.stats.txFrames++;
+    this.core.kick(TX_QUEUE);
+    return true;
+  }
+
+  /**
+   * Handles a pending interrupt (configuration change, device needs reset). Inline links
+   * deliver interrupts by themselves; worker links need a call from the run loop.
+   *
+   * @example
+   * ```ts
+   * nic.poll();
+   * if (nic.failure) console.error(nic.failure);
+   * ```
+   */
+  poll(): void {
+    this.core.poll();
+  }
+
+  /**
+   * Resets the device and gives the rings and buffer pools back to the allocator. The
+   * driver is unusable afterwards.
+   *
+   * @example
+   * ```ts
+   * await nic.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    try {
+      await this.core.close();
+    } finally {
+      this.#dma.free(this.#rxPool.addr);
+      this.#dma.free(this.#txPool.addr);
+    }
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────
+
+  #readStatus(): void {
+    if (!this.#hasStatus) return;
+    try {
+      const status = this.core.transport.readConfig(VirtioNetConfigOffset.STATUS, 2);
+      this.#linkUp = (readLe16(status, 0) & VirtioNetStatus.LINK_UP) !== 0;
+    } catch {
+      // A device that needs a reset: the failure path reports it.
+    }
+  }
+
+  #fillReceiveQueue(): void {
+    const pool = this.#rxPool;
+    for (let b = pool.alloc(); b !== null; b = pool.alloc()) {
+      if (!this.#rxq.addBuffer(b.addr, pool.bufferSize, true, b.index)) {
+        pool.free(b);
+        break;
+      }
+    }
+    this.core.kick(RX_QUEUE);
+  }
+
+  /** virtio 1.2 §5.1.6.2: header first; NEEDS_CSUM when the device completes the checksum. */
+  #writeTransmitHeader(bytes: Uint8Array, frame: Uint8Array, length: number): void {
+    bytes.fill(0, 0, VIRTIO_NET_HDR_SIZE); // gso_type NONE, num_buffers 0 (§5.1.6.2.1)
+    if (!this.#checksumTx) return;
+    const at = preparePartialChecksum(frame, length);
+    if (at < 0) return;
+    bytes[HDR_FLAGS] = VirtioNetHeaderFlag.NEEDS_CSUM;
+    writeLe16(bytes, HDR_CSUM_START, Math.floor(at / 0x10000));
+    writeLe16(bytes, HDR_CSUM_OFFSET, at & 0xffff);
+    this.stats.txChecksumOffloads++;
+  }
+
+  /** Re-posts receive buffer `token` (a descriptor was just freed, so there is room). */
+  #repost(buffer: PoolBuffer): void {
+    this.#rxq.addBuffer(buffer.addr, this.#rxPool.bufferSize, true, buffer.index);
+    this.#reposted++;
+  }
+
+  /** One used receive buffer = one frame (no MRG_RXBUF). */
+  #rxUsed(token: number, len: number): void {
+    const buffer = this.#rxPool.buffers[token]!;
+    try {
+      if (len < VIRTIO_NET_HDR_SIZE + ETHERNET_HEADER_BYTES) {
+        this.stats.rxErrors++;
+        return;
+      }
+      const verified =
+        this.#checksumRx && (buffer.bytes[HDR_FLAGS]! & VirtioNetHeaderFlag.DATA_VALID) !== 0;
+      this.#deliver(this.#rxView(buffer, len), verified);
+    } finally {
+      this.#repost(buffer);
+    }
+  }
+
+  /** One used receive buffer with MRG_RXBUF: a whole frame, or a part of one (§5.1.6.5.2). */
+  #rxUsedMerged(token: number, len: number): void {
+    const buffer = this.#rxPool.buffers[token]!;
+    const bytes = buffer.bytes;
+    try {
+      if (this.#mergeRemaining === 0) {
+        if (len < VIRTIO_NET_HDR_SIZE) {
+          this.stats.rxErrors++;
+          return;
+        }
+        const count = readLe16(bytes, HDR_NUM_BUFFERS);
+        const verified =
+          this.#checksumRx && (bytes[HDR_FLAGS]! & VirtioNetHeaderFlag.DATA_VALID) !== 0;
+        if (count <= 1) {
+          if (count === 0 || len < VIRTIO_NET_HDR_SIZE + ETHERNET_HEADER_BYTES) {
+            this.stats.rxErrors++;
+            return;
+          }
+          this.#deliver(this.#rxView(buffer, len), verified);
+          return;
+        }
+        this.#mergeRemaining = count - 1;
+        this.#mergeVerified = verified;
+        this.#mergeLength = 0;
+        this.#mergeBroken = false;
+        this.#append(bytes, VIRTIO_NET_HDR_SIZE, len);
+        return;
+      }
+      this.#append(bytes, 0, len);
+      if (--this.#mergeRemaining > 0) return;
+      if (this.#mergeBroken || this.#mergeLength < ETHERNET_HEADER_BYTES) {
+        this.stats.rxErrors++;
+        return;
+      }
+      this.#deliver(this.#scratch.subarray(0, this.#mergeLength), this.#mergeVerified);
+    } finally {
+      this.#repost(buffer);
+    }
+  }
+
+  #append(bytes: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (this.#mergeBroken || this.#mergeLength + n > this.#scratch.length) {
+      this.#mergeBroken = true; // longer than MTU + 14: dropped when complete
+      return;
+    }
+    this.#scratch.set(bytes.subarray(from, to), this.#mergeLength);
+    this.#mergeLength += n;
+  }
+
+  #rxView(buffer: PoolBuffer, len: number): Uint8Array {
+    const i = buffer.index;
+    if (this.#rxViewLengths[i] === len) return this.#rxViews[i]!;
+    const view = buffer.bytes.subarray(VIRTIO_NET_HDR_SIZE, len);
+    this.#rxViews[i] = view;
+    this.#rxViewLengths[i] = len;
+    return view;
+  }
+
+  #deliver(frame: Uint8Array, verified: boolean): void {
+    this.stats.rxFrames++;
+    this.#delivered++;
+    this.#onFrame!(frame, verified);
+  }
+}
+
+function makePool(dma: DmaAllocator, count: number, size: number): BufferPool {
+  try {
+    return BufferPool.fromDma(dma, count, size);
+  } catch (e) {
+    throw new VirtioNetError(
+      'NO_MEMORY',
+      `no DMA memory for ${count} × ${size}-byte buffers: ${String(e)}`,
+    );
+  }
+}

@@ -48,3 +48,33 @@ export function checkBlockRequest(
   }
   return count;
 }
+
+/**
+ * Validates a discard request (`count` sectors from `sector`) against the
+ * {@link BlockDevice} contract, like {@link checkBlockRequest} does for reads and
+ * writes. Implementations call it first, so a bad request is refused before any effect.
+ *
+ * @param device Geometry of the device (`sectorSize`, `sectorCount`, `readOnly`).
+ * @param sector First sector to discard.
+ * @param count Number of sectors.
+ * @throws {@link BlockDeviceError} `EINVAL` for a count that is not a positive integer or
+ *   a range past the end; `EROFS` on a read-only device.
+ * @example
+ * ```ts
+ * import { checkDiscardRequest } from '@libos/fs';
+ * checkDiscardRequest({ sectorSize: 512, sectorCount: 8, readOnly: false }, 2, 3); // ok
+ * ```
+ */
+export function checkDiscardRequest(
+  device: Pick<BlockDevice, 'sectorSize' | 'sectorCount' | 'readOnly'>,
+  sector: number,
+  count: number,
+): void {
+  if (!Number.isSafeInteger(count) || count < 1) {
+    throw new BlockDeviceError('EINVAL', `discard count ${count} is not a positive integer`);
+  }
+  if (count > device.sectorCount) {
+    throw new BlockDeviceError('EINVAL', `discard of ${count} sectors is past the end`);
+  }
+  checkBlockRequest(device, sector, count * device.sectorSize, 'write');
+}

@@ -10,5 +10,5 @@
  */
 export type { BlockDevice } from './block-device.js';
 export { BlockDeviceError, type BlockDeviceErrorCode } from './block-device-error.js';
-export { checkBlockRequest } from './check-block-request.js';
+export { checkBlockRequest, checkDiscardRequest } from './check-block-request.js';
 export { RamDisk, type RamDiskOptions } from './ram-disk.js';

@@ -1,6 +1,6 @@
 import type { BlockDevice } from './block-device.js';
 import { BlockDeviceError } from './block-device-error.js';
-import { checkBlockRequest } from './check-block-request.js';
+import { checkBlockRequest, checkDiscardRequest } from './check-block-request.js';
 
 /**
  * Geometry and contents of a {@link RamDisk}.
@@ -111,13 +111,7 @@ export class RamDisk implements BlockDevice {
   /** Zeroes `count` sectors from `sector`. */
   discard(sector: number, count: number): Promise<void> {
     try {
-      if (!Number.isSafeInteger(count) || count < 1) {
-        throw new BlockDeviceError('EINVAL', `discard count ${count} is not a positive integer`);
-      }
-      if (count > this.sectorCount) {
-        throw new BlockDeviceError('EINVAL', `discard of ${count} sectors is past the end`);
-      }
-      checkBlockRequest(this, sector, count * this.sectorSize, 'write');
+      checkDiscardRequest(this, sector, count);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -1,4 +1,4 @@
-import { BlockDeviceError, checkBlockRequest } from '@libos/fs';
+import { BlockDeviceError, checkBlockRequest, checkDiscardRequest } from '@libos/fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -57,5 +57,17 @@ describe('checkBlockRequest', () => {
         },
       ),
     );
+  });
+});
+
+describe('checkDiscardRequest', () => {
+  it('accepts in-range discards and refuses bad counts, ranges and read-only devices', () => {
+    expect(() => checkDiscardRequest(disk, 2, 3)).not.toThrow();
+    expect(() => checkDiscardRequest(disk, 0, 8)).not.toThrow();
+    expect(codeOf(() => checkDiscardRequest(disk, 0, 0))).toBe('EINVAL');
+    expect(codeOf(() => checkDiscardRequest(disk, 0, 1.5))).toBe('EINVAL');
+    expect(codeOf(() => checkDiscardRequest(disk, 7, 2))).toBe('EINVAL');
+    expect(codeOf(() => checkDiscardRequest(disk, 0, 9))).toBe('EINVAL');
+    expect(codeOf(() => checkDiscardRequest({ ...disk, readOnly: true }, 0, 1))).toBe('EROFS');
   });
 });

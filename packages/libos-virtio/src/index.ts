@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 
+export * from './channel/index.js';
 export * from './core/index.js';
 export { DeviceStatus, describeDeviceStatus } from './device-status.js';
 export { DeviceType, type DeviceTypeId } from './device-type.js';
@@ -16,6 +17,7 @@ export * from './devices/console/index.js';
 export * from './devices/net/index.js';
 export * from './devices/rng/index.js';
 export { FeatureBit, featureMask, hasFeature, negotiateFeatures } from './feature-bits.js';
+export * from './machine/index.js';
 export { MMIO_MAGIC_VALUE, MMIO_VERSION, MmioInterrupt, MmioRegister } from './mmio-registers.js';
 export * from './queue/index.js';
 export {

@@ -428,7 +428,10 @@ export class SplitQueueDriver<T = number> {
    * {@link SplitQueueDriver.error} says why. No token is ever delivered twice.
    *
    * With EVENT_IDX and interrupts enabled, `used_event` is then set to the new position
-   * (§2.7.10): interrupt at the next used buffer.
+   * (§2.7.10): interrupt at the next used buffer. `used.idx` is then read again and
+   * polling goes on (within `budget`) while it moved: a device in another thread that
+   * used a buffer between the first read and the `used_event` store saw the old
+   * `used_event` and raised no interrupt.
    *
    * @param onUsed - receives each token and the number of bytes the device wrote
    * @param budget - at most this many chains (default: all)
@@ -444,7 +447,20 @@ export class SplitQueueDriver<T = number> {
     if (this.#error !== null || this.#polling) return 0;
     this.#polling = true;
     try {
-      return this.#poll(onUsed, budget);
+      let delivered = this.#poll(onUsed, budget);
+      // §2.7.10 across threads: `used_event` was stored after used.idx was read; a chain
+      // the device used in between saw the old `used_event` and raised no interrupt, so
+      // re-check (store → load, both sequentially consistent) before going to sleep.
+      while (
+        delivered < budget &&
+        this.eventIdx &&
+        this.#interruptsEnabled &&
+        this.#error === null &&
+        this.hasUsed()
+      ) {
+        delivered += this.#poll(onUsed, budget - delivered);
+      }
+      return delivered;
     } finally {
       this.#polling = false;
     }

@@ -1,5 +1,5 @@
 import type { BlockDevice } from '@libos/fs';
-import { BlockDeviceError, checkBlockRequest } from '@libos/fs';
+import { BlockDeviceError, checkBlockRequest, checkDiscardRequest } from '@libos/fs';
 import {
   BufferPool,
   type DmaAllocator,
@@ -371,13 +371,7 @@ export class VirtioBlockDriver implements BlockDevice {
 
   #discard(sector: number, count: number): Promise<void> {
     try {
-      if (!Number.isSafeInteger(count) || count < 1) {
-        throw new BlockDeviceError('EINVAL', `discard count ${count} is not a positive integer`);
-      }
-      if (count > this.sectorCount) {
-        throw new BlockDeviceError('EINVAL', `discard of ${count} sectors is past the end`);
-      }
-      checkBlockRequest(this, sector, count * this.sectorSize, 'write');
+      checkDiscardRequest(this, sector, count);
     } catch (e) {
       return Promise.reject(e);
     }

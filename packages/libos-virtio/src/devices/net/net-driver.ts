@@ -153,6 +153,8 @@ export class VirtioNetDriver implements NetDevice {
   readonly #checksumRx: boolean;
   readonly #hasStatus: boolean;
   #linkUp = true;
+  /** Set by `close`: the rings and pools are freed, so nothing may touch them again. */
+  #closed = false;
 
   // Per-buffer views, rebuilt only when a frame length changes.
   readonly #rxViews: Uint8Array[];
@@ -318,11 +320,13 @@ export class VirtioNetDriver implements NetDevice {
    *
    * @param onFrame - called with each frame (a view valid only during the call)
    * @param budget - most frames to deliver
-   * @returns frames delivered; 0 when none is pending, after a failure, or when called
-   *   from inside `onFrame`
+   * @returns frames delivered; 0 when none is pending, after a failure or `close`, or
+   *   when called from inside `onFrame`
    */
   receive(onFrame: FrameReceiver, budget: number): number {
-    if (this.#receiving || this.core.failure !== null || this.#rxq.failed) return 0;
+    if (this.#closed || this.#receiving || this.core.failure !== null || this.#rxq.failed) {
+      return 0;
+    }
     this.#receiving = true;
     this.#onFrame = onFrame;
     this.#delivered = 0;
@@ -351,11 +355,12 @@ export class VirtioNetDriver implements NetDevice {
    * @param length - frame length, 14..MTU + 14
    * @param fill - writes the frame (called at most once, synchronously)
    * @returns false, without calling `fill`, when no buffer is free, `length` is out of
-   *   range, or the device failed
+   *   range, the device failed, or the driver was closed
    */
   transmit(length: number, fill: FrameFiller): boolean {
     if (!(length >= ETHERNET_HEADER_BYTES && length <= this.#maxFrame)) return false;
     if (!Number.isInteger(length) || this.core.failure !== null || this.#txq.failed) return false;
+    if (this.#closed) return false;
     const pool = this.#txPool;
     if (pool.available === 0) {
       this.#txq.pollUsed(this.#onTxUsed);
@@ -407,7 +412,8 @@ export class VirtioNetDriver implements NetDevice {
 
   /**
    * Resets the device and gives the rings and buffer pools back to the allocator. The
-   * driver is unusable afterwards.
+   * driver is unusable afterwards (`transmit` returns false, `receive` 0); a second call
+   * does nothing.
    *
    * @example
    * ```ts
@@ -415,6 +421,8 @@ export class VirtioNetDriver implements NetDevice {
    * ```
    */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
       await this.core.close();
     } finally {

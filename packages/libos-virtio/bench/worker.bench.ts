@@ -3,7 +3,7 @@
  * memory (a SharedArrayBuffer), against the same work inline in the same run:
  * - `P4-worker`: 64-byte frames through a split virtqueue whose SplitQueueDevice runs
  *   in a worker (validate, copy out, push used), driver here; vs inline.
- * - `BLK-worker-qd32`: virtio-blk 4 KiB random reads at queue depth 32, BlockDeviceModel
+ * - `BLK-worker-qd1` and `BLK-worker-qd32`: virtio-blk 4 KiB random reads at queue depth 1 and 32, BlockDeviceModel
  *   in a device worker (`startDeviceWorker`, memory backend) vs inline.
  * Workers are started lazily in the first subject sample's (untimed) setup, kept
  * ref'd only while the subject runs, and terminated in the (untimed) baseline setup after
@@ -281,7 +281,6 @@ const DISK_BLOCKS = 16384; // 64 MiB
 const READS = 20_000;
 const BLK_QUEUE = 128;
 const BLK_MEMORY = 4 << 20;
-const DEPTH = 32;
 
 const diskBuffer = new SharedArrayBuffer(DISK_BLOCKS * BLOCK);
 const image = new Uint8Array(diskBuffer);
@@ -296,7 +295,7 @@ for (let i = 0; i < READS; i++) {
   targets[i] = (x >>> 0) % DISK_BLOCKS;
 }
 
-async function randomReads(driver: VirtioBlockDriver): Promise<void> {
+async function randomReads(driver: VirtioBlockDriver, depth: number): Promise<void> {
   let next = 0;
   let acc = 0;
   const reader = async (): Promise<void> => {
@@ -306,7 +305,7 @@ async function randomReads(driver: VirtioBlockDriver): Promise<void> {
       acc += buffer[0]!;
     }
   };
-  await Promise.all(Array.from({ length: DEPTH }, reader));
+  await Promise.all(Array.from({ length: depth }, reader));
   sink.value += acc;
 }
 
@@ -361,32 +360,38 @@ async function startBlkWorker(): Promise<void> {
   blkWorker = { worker, disk };
 }
 
-const blkHooks = workerHooks(startBlkWorker);
-
-const blkWorkerComparison: Comparison = {
-  id: 'BLK-worker-qd32',
-  title: 'virtio-blk 4 KiB random reads, queue depth 32: device model in a worker vs inline',
-  conditions:
-    `VirtioBlockDriver here on an AtomicsLink; BlockDeviceModel in a device worker ` +
-    `(startDeviceWorker, memory backend on a 64 MiB SharedArrayBuffer image), blk_size 4096, ` +
-    `queue size ${BLK_QUEUE}, EVENT_IDX + INDIRECT_DESC, ${DEPTH} requests in flight, caller ` +
-    `buffers outside guest memory (bounce copy), ${READS} reads per sample. Baseline: the same ` +
-    'driver and model inline on an InlineLink. Ratio = worker IOPS ÷ inline IOPS.',
-  subject: {
-    name: 'virtio-blk reads, device in a worker',
-    ops: READS,
-    setup: blkHooks.subjectSetup,
-    run: async () => {
-      await randomReads(blkWorker!.disk);
-      blkHooks.subjectDone();
+/** virtio-blk random reads at queue depth `depth`, device model in a worker vs inline. */
+function blkWorkerComparison(depth: number): Comparison {
+  const hooks = workerHooks(startBlkWorker);
+  return {
+    id: `BLK-worker-qd${depth}`,
+    title: `virtio-blk 4 KiB random reads, queue depth ${depth}: device model in a worker vs inline`,
+    conditions:
+      `VirtioBlockDriver here on an AtomicsLink; BlockDeviceModel in a device worker ` +
+      `(startDeviceWorker, memory backend on a 64 MiB SharedArrayBuffer image), blk_size 4096, ` +
+      `queue size ${BLK_QUEUE}, EVENT_IDX + INDIRECT_DESC, ${depth} request(s) in flight, caller ` +
+      `buffers outside guest memory (bounce copy), ${READS} reads per sample. Baseline: the same ` +
+      'driver and model inline on an InlineLink. Ratio = worker IOPS ÷ inline IOPS.',
+    subject: {
+      name: 'virtio-blk reads, device in a worker',
+      ops: READS,
+      setup: hooks.subjectSetup,
+      run: async () => {
+        await randomReads(blkWorker!.disk, depth);
+        hooks.subjectDone();
+      },
     },
-  },
-  baseline: {
-    name: 'virtio-blk reads, device inline',
-    ops: READS,
-    setup: blkHooks.baselineSetup,
-    run: () => randomReads(inlineDisk),
-  },
-};
+    baseline: {
+      name: 'virtio-blk reads, device inline',
+      ops: READS,
+      setup: hooks.baselineSetup,
+      run: () => randomReads(inlineDisk, depth),
+    },
+  };
+}
 
-export const comparisons: Comparison[] = [p4Worker, blkWorkerComparison];
+export const comparisons: Comparison[] = [
+  p4Worker,
+  blkWorkerComparison(1),
+  blkWorkerComparison(32),
+];

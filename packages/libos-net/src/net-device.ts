@@ -87,7 +87,10 @@ export interface NetDevice {
   /**
    * Lends a transmit buffer of `length` bytes to `fill`, then queues it for sending.
    * Returns false, without calling `fill`, when no buffer is free (back-pressure: try
-   * again after the next poll) or `length` exceeds what the device can send.
+   * again after the next poll) or `length` exceeds what the device can send. With
+   * `segmentationOffload`, a frame longer than MTU + 14 must be a TCP segment the device
+   * can split; one that turns out not to be is discarded after `fill` and `transmit`
+   * returns false.
    */
   transmit(length: number, fill: FrameFiller): boolean;
 }

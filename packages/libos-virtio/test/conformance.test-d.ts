@@ -26,6 +26,17 @@ import {
   type VirtioNetDeviceModel,
   type VirtioNetDriver,
 } from '@libos/virtio';
+import {
+  createWorkerMachine,
+  type DeviceWorker,
+  type WorkerBlkHandle,
+  type WorkerConsoleHandle,
+  type WorkerDeviceHandle,
+  type WorkerMachine,
+  type WorkerNetDeviceSpec,
+  type WorkerNetHandle,
+  type WorkerRngHandle,
+} from '@libos/virtio/node';
 import { describe, expectTypeOf, it } from 'vitest';
 
 const [backend] = createLink();
@@ -130,8 +141,82 @@ describe('createMachine types its handles after its specs', () => {
     void createMachine({
       memoryBytes: 8 << 20,
       devices: [],
-      // @ts-expect-error worker mode is not implemented yet
+      // @ts-expect-error createMachine builds inline machines; worker mode is createWorkerMachine
       mode: 'worker',
+    });
+  });
+});
+
+describe('createWorkerMachine types its handles after its specs', () => {
+  it('maps a tuple of worker specs to a tuple of worker handles, without `as const`', async () => {
+    const machine = await createWorkerMachine({
+      memoryBytes: 16 << 20,
+      devices: [
+        { kind: 'net', backend },
+        { kind: 'blk', backend: { type: 'memory', buffer: new SharedArrayBuffer(1 << 16) } },
+        { kind: 'rng', source: { type: 'seeded', seed: 1 } },
+        { kind: 'console', output: () => {} },
+      ],
+    });
+    expectTypeOf(machine).toEqualTypeOf<
+      WorkerMachine<
+        readonly [
+          { kind: 'net'; backend: typeof backend },
+          { kind: 'blk'; backend: { type: 'memory'; buffer: SharedArrayBuffer } },
+          { kind: 'rng'; source: { type: 'seeded'; seed: 1 } },
+          { kind: 'console'; output: () => void },
+        ]
+      >
+    >();
+    expectTypeOf(machine.mode).toEqualTypeOf<'worker'>();
+    expectTypeOf(machine.worker).toEqualTypeOf<DeviceWorker>();
+    expectTypeOf(machine.devices[0].driver).toEqualTypeOf<VirtioNetDriver>();
+    expectTypeOf(machine.devices[1].driver).toEqualTypeOf<VirtioBlockDriver>();
+    expectTypeOf(machine.devices[2].driver).toEqualTypeOf<EntropyDriver>();
+    expectTypeOf(machine.devices[3].driver).toEqualTypeOf<ConsoleDriver>();
+    expectTypeOf(machine.devices).toEqualTypeOf<
+      readonly [WorkerNetHandle, WorkerBlkHandle, WorkerRngHandle, WorkerConsoleHandle]
+    >();
+    // No device model in this thread: `model` is always absent.
+    expectTypeOf(machine.devices[0].model).toEqualTypeOf<undefined>();
+    expectTypeOf(machine.devices[3].input).toEqualTypeOf<(bytes: Uint8Array) => void>();
+    // @ts-expect-error only console handles take input
+    machine.devices[1].input;
+    // @ts-expect-error the tuple has four devices
+    machine.devices[4];
+  });
+
+  it('shares the control surface of an inline machine', async () => {
+    const machine = await createWorkerMachine({ memoryBytes: 8 << 20, devices: [] });
+    expectTypeOf(machine.poller()).toEqualTypeOf<Poller>();
+    expectTypeOf(machine.close()).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(machine.find('blk')).toEqualTypeOf<WorkerBlkHandle | undefined>();
+    expectTypeOf(machine.ofKind('console')).toEqualTypeOf<readonly WorkerConsoleHandle[]>();
+    const any: WorkerDeviceHandle = machine.find('rng')!;
+    if (any.kind === 'rng') expectTypeOf(any.driver).toEqualTypeOf<EntropyDriver>();
+  });
+
+  it('gives the union of handles for specs only known as an array', async () => {
+    const specs: WorkerNetDeviceSpec[] = [{ kind: 'net', backend }];
+    const machine = await createWorkerMachine({ memoryBytes: 8 << 20, devices: specs });
+    expectTypeOf(machine.devices[0]).toEqualTypeOf<WorkerNetHandle | undefined>();
+  });
+
+  it('rejects inline-only backends and wrong kinds', () => {
+    void createWorkerMachine({
+      memoryBytes: 8 << 20,
+      // @ts-expect-error a worker disk is described as data, not a BlockBackend object
+      devices: [{ kind: 'blk', backend: disk }],
+    });
+    void createWorkerMachine({
+      memoryBytes: 8 << 20,
+      // @ts-expect-error a worker entropy source is { type: 'host' } or { type: 'seeded' }
+      devices: [{ kind: 'rng', source: new SeededEntropy(1) }],
+    });
+    void createWorkerMachine({
+      memoryBytes: 8 << 20,
+      // @ts-expect-error there is no 'gpu' device kind
+      devices: [{ kind: 'gpu', backend }],
     });
   });
 });

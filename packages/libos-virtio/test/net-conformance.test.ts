@@ -3,6 +3,7 @@
  * the driver, the peer is the far end of the cable whose near end is the device model's
  * backend. Run with and without MRG_RXBUF, with small receive buffers that force
  * multi-buffer frames, and without EVENT_IDX (the NO_NOTIFY / NO_INTERRUPT flags path).
+ * The default rig negotiates HOST_TSO4: the suite sends ≤ MTU frames through it.
  */
 import { describeNetDevice } from '@libos/net/testing';
 import { type NetRigOptions, netRig } from './net-fixture.js';
@@ -21,7 +22,10 @@ function factory(options: NetRigOptions) {
   };
 }
 
-describeNetDevice('virtio-net driver (inline, MRG_RXBUF, 2 KiB buffers)', factory({}));
+describeNetDevice(
+  'virtio-net driver (inline, MRG_RXBUF, 2 KiB buffers, CSUM + HOST_TSO4 negotiated)',
+  factory({}),
+);
 describeNetDevice(
   'virtio-net driver (inline, MRG_RXBUF, 256-byte buffers: multi-buffer frames)',
   factory({ driver: { rxBufferSize: 256 } }),

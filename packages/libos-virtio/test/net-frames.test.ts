@@ -202,15 +202,30 @@ describe('virtio-net negotiation, configuration and failure', () => {
       maxTransmitUnit: 1400,
       maxBurstSize: 256,
       checksumOffload: { transmit: true, receive: true },
-      segmentationOffload: false,
+      segmentationOffload: true,
     });
     expect(rig.driver.core.has(VirtioNetFeature.MRG_RXBUF)).toBe(true);
-    expect(rig.driver.transmit(1415, () => {})).toBe(false);
+    expect(rig.driver.core.has(VirtioNetFeature.HOST_TSO4)).toBe(true);
+    expect(rig.driver.core.has(VirtioNetFeature.GUEST_TSO4)).toBe(false);
+    // Above MTU + 14 but not TCP/IPv4: refused after fill.
+    expect(rig.driver.transmit(1415, (f) => f.fill(0))).toBe(false);
+    expect(rig.driver.stats.txOversizeRejected).toBe(1);
+    const noTso = await netRig({ driver: { segmentationOffload: false } });
+    expect(noTso.driver.capabilities.segmentationOffload).toBe(false);
+    expect(noTso.driver.core.has(VirtioNetFeature.HOST_TSO4)).toBe(false);
+    let filled = false;
+    expect(
+      noTso.driver.transmit(1515, () => {
+        filled = true;
+      }),
+    ).toBe(false);
+    expect(filled).toBe(false);
     const plain = await netRig({
       model: { checksumOffload: false, mergeableRxBuffers: false },
     });
     expect(plain.driver.capabilities.checksumOffload).toEqual({ transmit: false, receive: false });
     expect(plain.driver.core.has(VirtioNetFeature.MRG_RXBUF)).toBe(false);
+    expect(plain.driver.capabilities.segmentationOffload).toBe(false); // TSO needs CSUM
   });
 
   it('follows the link status through configuration change interrupts', async () => {

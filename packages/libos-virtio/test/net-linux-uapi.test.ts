@@ -12,6 +12,7 @@ import {
   VirtioNetStatus,
 } from '@libos/virtio';
 import { describe, expect, it } from 'vitest';
+import { netRig, rawRig, tcpFrame } from './net-fixture.js';
 
 const text = readFileSync('/usr/include/linux/virtio_net.h', 'utf8');
 
@@ -99,5 +100,77 @@ describe('virtio-net constants agree with linux/virtio_net.h', () => {
     const mrg = structFields('virtio_net_hdr_mrg_rxbuf');
     expect(mrg.map(([n]) => n)).toEqual(['num_buffers']);
     expect(base + mrg[0]![1]).toBe(VIRTIO_NET_HDR_SIZE);
+  });
+});
+
+describe('virtio-net TSO header agrees with linux/virtio_net.h', () => {
+  const h = defines();
+  /** Byte offset of each struct virtio_net_hdr field, from the uapi header. */
+  const offsets = new Map<string, number>();
+  let at = 0;
+  for (const [name, size] of structFields('virtio_net_hdr')) {
+    offsets.set(name, at);
+    at += size;
+  }
+  const off = (name: string): number => offsets.get(name)!;
+  const le16 = (b: Uint8Array, o: number): number => b[o]! | (b[o + 1]! << 8);
+
+  it('TSO feature bits and GSO type values', () => {
+    expect(h.get('VIRTIO_NET_F_HOST_TSO4')).toBe(VirtioNetFeature.HOST_TSO4);
+    expect(h.get('VIRTIO_NET_F_GUEST_TSO4')).toBe(VirtioNetFeature.GUEST_TSO4);
+    expect(h.get('VIRTIO_NET_HDR_GSO_TCPV4')).toBe(VirtioNetGsoType.TCPV4);
+  });
+
+  it('the driver writes gso_type, hdr_len, gso_size, csum_start, csum_offset at the uapi offsets', async () => {
+    const rig = await netRig();
+    const big = tcpFrame({ dst: rig.wire.macAddress, src: rig.driver.macAddress, payload: 5000 });
+    expect(rig.driver.transmit(big.length, (b) => b.set(big))).toBe(true);
+    // Find the descriptor the driver used (struct virtq_desc: le64 addr, le32 len, …).
+    const q = rig.driver.core.queue(1);
+    let header: Uint8Array | null = null;
+    for (let i = 0; i < q.size; i++) {
+      const d = q.addresses.desc + 16 * i;
+      if (rig.memory.readU32(d + 8) === 12 + big.length) {
+        header = rig.memory.bytes(rig.memory.readU64Number(d), 12).slice();
+      }
+    }
+    expect(header).not.toBeNull();
+    const hdr = header!;
+    expect(hdr[off('flags')]).toBe(h.get('VIRTIO_NET_HDR_F_NEEDS_CSUM'));
+    expect(hdr[off('gso_type')]).toBe(h.get('VIRTIO_NET_HDR_GSO_TCPV4'));
+    expect(le16(hdr, off('hdr_len'))).toBe(54);
+    expect(le16(hdr, off('gso_size'))).toBe(1460);
+    expect(le16(hdr, off('csum_start'))).toBe(34);
+    expect(le16(hdr, off('csum_offset'))).toBe(16);
+  });
+
+  it('the device reads gso_size from the uapi offset', async () => {
+    const rig = await rawRig({
+      features: (1n << 0n) | (1n << BigInt(h.get('VIRTIO_NET_F_HOST_TSO4')!)),
+    });
+    const frame = tcpFrame({
+      dst: Uint8Array.of(2, 0, 0, 0, 0, 2),
+      src: Uint8Array.of(2, 0, 0, 0, 0, 1),
+      payload: 5000,
+    });
+    const hdr = new Uint8Array(12);
+    const set16 = (o: number, v: number) => {
+      hdr[o] = v & 0xff;
+      hdr[o + 1] = v >> 8;
+    };
+    hdr[off('flags')] = h.get('VIRTIO_NET_HDR_F_NEEDS_CSUM')!;
+    hdr[off('gso_type')] = h.get('VIRTIO_NET_HDR_GSO_TCPV4')!;
+    set16(off('hdr_len'), 54);
+    set16(off('gso_size'), 1000);
+    set16(off('csum_start'), 34);
+    set16(off('csum_offset'), 16);
+    const packet = rig.dma.alloc(12 + frame.length, 16)!;
+    packet.bytes.set(hdr);
+    packet.bytes.set(frame, 12);
+    rig.core.queue(1).addBuffer(packet.addr, 12 + frame.length, false, 1);
+    rig.core.kick(1);
+    const lengths: number[] = [];
+    while (rig.wire.receive((f) => lengths.push(f.length), 64) > 0);
+    expect(lengths).toEqual([1054, 1054, 1054, 1054, 1054]);
   });
 });

@@ -31,7 +31,7 @@ export type AttachedModel =
     };
 
 /** Picks the keys of `spec` that are device model options (drops kind, backend, driver). */
-function modelOptions<S extends DeviceSpec, K extends keyof S>(
+export function modelOptions<S extends { readonly kind: string }, K extends keyof S>(
   spec: S,
   drop: readonly K[],
 ): Omit<S, K | 'kind' | 'driver'> {
@@ -97,6 +97,82 @@ export interface DriverPlacement {
   readonly index: number;
 }
 
+/** The driver half of a spec: its kind, driver options and device queue maximum. */
+export type DriverSpec =
+  | { readonly kind: 'net'; readonly driver?: NetDeviceSpec['driver'] }
+  | { readonly kind: 'blk'; readonly driver?: BlkDeviceSpec['driver'] }
+  | { readonly kind: 'rng'; readonly driver?: RngDeviceSpec['driver'] }
+  | { readonly kind: 'console'; readonly driver?: ConsoleDeviceSpec['driver'] };
+
+/** An opened driver with its place, without a device model. */
+export type OpenedDriver =
+  | {
+      readonly kind: 'net';
+      readonly index: number;
+      readonly base: number;
+      readonly driver: VirtioNetDriver;
+    }
+  | {
+      readonly kind: 'blk';
+      readonly index: number;
+      readonly base: number;
+      readonly driver: VirtioBlockDriver;
+    }
+  | {
+      readonly kind: 'rng';
+      readonly index: number;
+      readonly base: number;
+      readonly driver: EntropyDriver;
+    }
+  | {
+      readonly kind: 'console';
+      readonly index: number;
+      readonly base: number;
+      readonly driver: ConsoleDriver;
+    };
+
+/**
+ * Opens the guest driver of `spec` at its register block (shared by every machine
+ * mode). `queueMax` is the device's largest queue: net rings default to it, blk rings
+ * to `min(128, queueMax)`.
+ *
+ * @throws whatever the driver's `open` throws
+ */
+export async function openGuestDriver(
+  spec: DriverSpec,
+  queueMax: number,
+  placement: DriverPlacement,
+): Promise<OpenedDriver> {
+  const { memory, dma, base, link, index } = placement;
+  const where = { memory, dma, base, link };
+  switch (spec.kind) {
+    case 'net': {
+      const queueSize = spec.driver?.queueSize ?? queueMax;
+      const driver = await VirtioNetDriver.open({ ...spec.driver, queueSize, ...where });
+      return { kind: 'net', index, base, driver };
+    }
+    case 'blk': {
+      const queueSize = spec.driver?.queueSize ?? Math.min(128, queueMax);
+      const driver = await VirtioBlockDriver.open({ ...spec.driver, queueSize, ...where });
+      return { kind: 'blk', index, base, driver };
+    }
+    case 'rng':
+      return {
+        kind: 'rng',
+        index,
+        base,
+        driver: await EntropyDriver.open({ ...spec.driver, ...where }),
+      };
+    case 'console':
+      return {
+        kind: 'console',
+        index,
+        base,
+        driver: await ConsoleDriver.open({ ...spec.driver, ...where }),
+      };
+  }
+}
+
 /**
  * Opens the guest driver of an attached model and pairs them in a handle.
  *
@@ -106,28 +182,8 @@ export async function openDriver(
   attached: AttachedModel,
   placement: DriverPlacement,
 ): Promise<DeviceHandle> {
-  const { memory, dma, base, link, index } = placement;
-  const where = { memory, dma, base, link };
-  switch (attached.kind) {
-    case 'net': {
-      const queueSize =
-        attached.spec.driver?.queueSize ?? attached.model.core.transport.queue(0).maxSize;
-      const driver = await VirtioNetDriver.open({ ...attached.spec.driver, queueSize, ...where });
-      return { kind: 'net', index, base, driver, model: attached.model };
-    }
-    case 'blk': {
-      const max = attached.model.core.transport.queue(0).maxSize;
-      const queueSize = attached.spec.driver?.queueSize ?? Math.min(128, max);
-      const driver = await VirtioBlockDriver.open({ ...attached.spec.driver, queueSize, ...where });
-      return { kind: 'blk', index, base, driver, model: attached.model };
-    }
-    case 'rng': {
-      const driver = await EntropyDriver.open({ ...attached.spec.driver, ...where });
-      return { kind: 'rng', index, base, driver, model: attached.model };
-    }
-    case 'console': {
-      const driver = await ConsoleDriver.open({ ...attached.spec.driver, ...where });
-      return { kind: 'console', index, base, driver, model: attached.model };
-    }
-  }
+  const queueMax = attached.model.core.transport.queue(0).maxSize;
+  const opened = await openGuestDriver(attached.spec, queueMax, placement);
+  // The opened driver has the attached model's kind (openGuestDriver keeps `kind`).
+  return { ...opened, model: attached.model } as DeviceHandle;
 }

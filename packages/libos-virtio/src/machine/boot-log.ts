@@ -3,6 +3,7 @@ import { ConsoleFeature } from '../devices/console/console-constants.js';
 import { VirtioNetFeature } from '../devices/net/net-constants.js';
 import { FeatureBit } from '../feature-bits.js';
 import type { MmioDeviceTransport } from '../transport/device-transport.js';
+import type { OpenedDriver } from './attach-device.js';
 import type { DeviceHandle } from './device-handle.js';
 import type { MachineMemoryMap } from './memory-map.js';
 
@@ -47,13 +48,13 @@ function featureNames(features: bigint, kind: DeviceHandle['kind']): string {
   return names.length === 0 ? '(none)' : names.join(' ');
 }
 
-function queueSizes(transport: MmioDeviceTransport): string {
+function queueSizes(transport: MmioDeviceTransport): number[] {
   const sizes: number[] = [];
   for (let i = 0; i < transport.queueCount; i++) {
     const q = transport.queue(i);
     if (q.ready) sizes.push(q.size);
   }
-  return sizes.join('/');
+  return sizes;
 }
 
 function mac(bytes: Uint8Array): string {
@@ -61,7 +62,7 @@ function mac(bytes: Uint8Array): string {
 }
 
 /** What a device says about itself after the id, features and queues. */
-function details(handle: DeviceHandle): string {
+function details(handle: OpenedDriver): string {
   switch (handle.kind) {
     case 'net': {
       const d = handle.driver;
@@ -80,6 +81,48 @@ function details(handle: DeviceHandle): string {
   }
 }
 
+/** What one boot line says about a device, whichever side it was learnt from. */
+export interface BootDevice {
+  /** The opened driver and where it is. */
+  readonly opened: OpenedDriver;
+  /** The virtio device id the register block reports. */
+  readonly deviceId: number;
+  /** The negotiated features, or `null` when this side does not know them. */
+  readonly features: bigint | null;
+  /** The ready queues' sizes, or `null` when this side does not know them. */
+  readonly queueSizes: readonly number[] | null;
+}
+
+/**
+ * The boot lines of a machine in `mode` (shared by every mode; see {@link bootLog}).
+ * Features and queues are left out of a device line when `null`.
+ */
+export function bootLines(
+  mode: 'inline' | 'worker',
+  map: MachineMemoryMap,
+  shared: boolean,
+  devices: readonly BootDevice[],
+): string[] {
+  const lines = [
+    `machine: ${mode} mode, ${size(map.memoryBytes)} guest memory (${shared ? 'SharedArrayBuffer' : 'ArrayBuffer'}), ${devices.length} virtio-mmio device(s)`,
+  ];
+  const last = map.registers[map.registers.length - 1];
+  const window =
+    last === undefined ? 'none' : `${hex(map.registers[0]!.start)}-${hex(last.end - 1)}`;
+  lines.push(
+    `machine: register blocks ${window}, DMA ${hex(map.dma.start)}-${hex(map.dma.end - 1)} (${size(map.dma.end - map.dma.start)})`,
+  );
+  for (const d of devices) {
+    const h = d.opened;
+    const features = d.features === null ? '' : `, features ${featureNames(d.features, h.kind)}`;
+    const queues = d.queueSizes === null ? '' : `, queues ${d.queueSizes.join('/')}`;
+    lines.push(
+      `virtio${h.index} @ ${hex(h.base)}: ${KIND_NAMES[h.kind]} (device id ${d.deviceId})${features}${queues}; ${details(h)}`,
+    );
+  }
+  return lines;
+}
+
 /**
  * The kernel-like boot lines a machine prints through `onLog`: guest memory, the memory
  * map, then one line per device with its register block, device id, negotiated
@@ -93,7 +136,7 @@ function details(handle: DeviceHandle): string {
  * ```ts
  * import { bootLog } from '@libos/virtio';
  * for (const line of bootLog(machine.memoryMap, true, machine.devices)) console.log(line);
- * // virtio0 @ 0x00001000: virtio-net (id 1), features CSUM GUEST_CSUM …, queues 256/256; mac …
+ * // virtio0 @ 0x00001000: virtio-net (device id 1), features CSUM GUEST_CSUM …, queues 256/256; mac …
  * ```
  */
 export function bootLog(
@@ -101,20 +144,18 @@ export function bootLog(
   shared: boolean,
   handles: readonly DeviceHandle[],
 ): string[] {
-  const lines = [
-    `machine: inline mode, ${size(map.memoryBytes)} guest memory (${shared ? 'SharedArrayBuffer' : 'ArrayBuffer'}), ${handles.length} virtio-mmio device(s)`,
-  ];
-  const last = map.registers[map.registers.length - 1];
-  const window =
-    last === undefined ? 'none' : `${hex(map.registers[0]!.start)}-${hex(last.end - 1)}`;
-  lines.push(
-    `machine: register blocks ${window}, DMA ${hex(map.dma.start)}-${hex(map.dma.end - 1)} (${size(map.dma.end - map.dma.start)})`,
+  return bootLines(
+    'inline',
+    map,
+    shared,
+    handles.map((h) => {
+      const transport = h.model.core.transport;
+      return {
+        opened: h,
+        deviceId: transport.deviceId,
+        features: transport.negotiatedFeatures ?? 0n,
+        queueSizes: queueSizes(transport),
+      };
+    }),
   );
-  for (const h of handles) {
-    const transport = h.model.core.transport;
-    lines.push(
-      `virtio${h.index} @ ${hex(h.base)}: ${KIND_NAMES[h.kind]} (device id ${transport.deviceId}), features ${featureNames(transport.negotiatedFeatures ?? 0n, h.kind)}, queues ${queueSizes(transport)}; ${details(h)}`,
-    );
-  }
-  return lines;
 }

@@ -65,17 +65,11 @@ export async function createMachine<const T extends readonly DeviceSpec[]>(
   if (mode !== 'inline') {
     throw new MachineError(
       'UNSUPPORTED_MODE',
-      `machine mode "${mode}" is not supported; only "inline" is implemented`,
+      `machine mode "${mode}" is not supported by createMachine; it builds "inline" machines (worker mode: createWorkerMachine from @libos/virtio/node)`,
     );
   }
   const specs: readonly DeviceSpec[] = options.devices;
-  const netPollInterval = options.netPollInterval ?? DEFAULT_NET_POLL_INTERVAL;
-  if (!Number.isSafeInteger(netPollInterval) || netPollInterval < 1) {
-    throw new MachineError(
-      'BAD_OPTION',
-      `netPollInterval ${netPollInterval} is not a positive integer number of µs`,
-    );
-  }
+  const netPollInterval = checkNetPollInterval(options.netPollInterval);
   const map = planMemoryMap(options.memoryBytes, specs.length);
   const memory = new GuestMemory(map.memoryBytes);
   const dma = new TrackingDmaAllocator(memory, {
@@ -134,6 +128,23 @@ export async function createMachine<const T extends readonly DeviceSpec[]>(
   });
 }
 
-function describe(e: unknown): string {
+/**
+ * The `netPollInterval` option, defaulted and checked (shared by every machine mode).
+ *
+ * @throws {@link MachineError} `BAD_OPTION` unless a positive integer
+ */
+export function checkNetPollInterval(value: number | undefined): number {
+  const netPollInterval = value ?? DEFAULT_NET_POLL_INTERVAL;
+  if (!Number.isSafeInteger(netPollInterval) || netPollInterval < 1) {
+    throw new MachineError(
+      'BAD_OPTION',
+      `netPollInterval ${netPollInterval} is not a positive integer number of µs`,
+    );
+  }
+  return netPollInterval;
+}
+
+/** An error's message, or the value as a string. */
+export function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

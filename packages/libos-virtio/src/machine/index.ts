@@ -22,7 +22,7 @@ export type {
   RngDeviceSpec,
   SpecOfKind,
 } from './device-spec.js';
-export type { Machine } from './machine.js';
+export type { Machine, MachineControl } from './machine.js';
 export { MachineError, type MachineErrorCode } from './machine-error.js';
 export type { MachineMode, MachineOptions } from './machine-options.js';
 export {

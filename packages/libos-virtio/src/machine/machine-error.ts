@@ -8,7 +8,10 @@
  *   ran out while a driver allocated its rings and buffers;
  * - `DEVICE_OPEN_FAILED`: a driver could not initialise its device for another reason
  *   (the driver's error is the `cause`);
- * - `UNSUPPORTED_MODE`: a `mode` this version does not implement (only `'inline'`).
+ * - `UNSUPPORTED_MODE`: a `mode` `createMachine` does not build (it builds `'inline'`
+ *   machines; worker mode is `createWorkerMachine` from `@libos/virtio/node`);
+ * - `WORKER_FAILED`: worker mode only: the device worker could not start or build its
+ *   devices (the `DeviceWorkerError` is the `cause`).
  *
  * @example
  * ```ts
@@ -21,7 +24,8 @@ export type MachineErrorCode =
   | 'TOO_MANY_DEVICES'
   | 'MEMORY_TOO_SMALL'
   | 'DEVICE_OPEN_FAILED'
-  | 'UNSUPPORTED_MODE';
+  | 'UNSUPPORTED_MODE'
+  | 'WORKER_FAILED';
 
 /**
  * The error {@link createMachine} throws. Whatever the machine had already created

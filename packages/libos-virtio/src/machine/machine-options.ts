@@ -2,19 +2,23 @@ import type { Micros } from '@libos/sched';
 import type { DeviceSpec } from './device-spec.js';
 
 /**
- * Where a machine's device models run. Only `'inline'` exists today: the models run in
- * the caller's thread on an `InlineLink`, so every doorbell is served synchronously and
- * a run is deterministic. A worker-thread mode (`'worker'`, device models behind an
- * `AtomicsLink`) is being added by another engineer; until then it is not part of this
- * type, and {@link createMachine} refuses any other value with `UNSUPPORTED_MODE`.
+ * Where a machine's device models run:
+ * - `'inline'` ({@link createMachine}): the models run in the caller's thread on an
+ *   `InlineLink`, so every doorbell is served synchronously and a run is deterministic;
+ * - `'worker'` (`createWorkerMachine` from `@libos/virtio/node`, Node only): all models
+ *   run in one `node:worker_threads` Worker, the drivers in the caller's thread on an
+ *   `AtomicsLink` over shared guest memory.
+ *
+ * {@link createMachine} itself builds inline machines only and refuses `'worker'` with
+ * `UNSUPPORTED_MODE` (the core entry stays browser-safe).
  *
  * @example
  * ```ts
  * import type { MachineMode } from '@libos/virtio';
- * const mode: MachineMode = 'inline';
+ * const mode: MachineMode = machine.mode; // 'inline' | 'worker'
  * ```
  */
-export type MachineMode = 'inline';
+export type MachineMode = 'inline' | 'worker';
 
 /**
  * What {@link createMachine} builds.
@@ -39,13 +43,16 @@ export interface MachineOptions<T extends readonly DeviceSpec[]> {
   readonly memoryBytes: number;
   /** The devices, in register-block order (device `i` at `0x1000 + i × 0x1000`). */
   readonly devices: T;
-  /** Where the device models run (default and only value today: `'inline'`). */
-  readonly mode?: MachineMode;
+  /**
+   * Where the device models run: only `'inline'` (the default) here; worker mode is
+   * `createWorkerMachine` from `@libos/virtio/node`.
+   */
+  readonly mode?: 'inline';
   /** Receives kernel-like boot lines: memory size and map, each device and its features. */
   readonly onLog?: (line: string) => void;
   /**
    * How long (µs) an idle machine with network cards waits between polls when driven by
-   * a scheduler through {@link Machine.poller}: a `NetDevice` backend cannot signal that
+   * a scheduler through {@link MachineControl.poller}: a `NetDevice` backend cannot signal that
    * frames arrived, so it is polled. A positive integer; default 1000 (1 ms).
    */
   readonly netPollInterval?: Micros;

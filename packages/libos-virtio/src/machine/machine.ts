@@ -15,8 +15,8 @@ import type { MachineMemoryMap } from './memory-map.js';
  * virtio-blk, virtio-rng and virtio-console requests complete without polling (a
  * virtio-blk request completes when its backend promise settles). Only virtio-net
  * needs the run loop: frames waiting in a net backend move into the guest only when
- * the model polls it. Call {@link Machine.poll} from your loop, or register
- * {@link Machine.poller} with a `@libos/sched` scheduler.
+ * the model polls it. Call {@link MachineControl.poll} from your loop, or register
+ * {@link MachineControl.poller} with a `@libos/sched` scheduler.
  *
  * @typeParam T - the device specs it was created from
  * @example
@@ -27,23 +27,10 @@ import type { MachineMemoryMap } from './memory-map.js';
  * await machine.close();
  * ```
  */
-export interface Machine<T extends readonly DeviceSpec[] = readonly DeviceSpec[]> {
-  /** Where the device models run. */
-  readonly mode: MachineMode;
-  /** Guest memory (a `SharedArrayBuffer` when the host has one). */
-  readonly memory: GuestMemory;
-  /** The allocator of the DMA region (drivers' rings and buffers). */
-  readonly dma: DmaAllocator;
-  /** The doorbells between drivers and device models. */
-  readonly link: TransportLink;
-  /** Where the register blocks and the DMA region are. */
-  readonly memoryMap: MachineMemoryMap;
+export interface Machine<T extends readonly DeviceSpec[] = readonly DeviceSpec[]>
+  extends MachineControl {
   /** One handle per spec, in order, typed after the specs: `[NetHandle, BlkHandle, …]`. */
   readonly devices: HandlesOf<T>;
-  /** The boot lines, as also given to `onLog`. */
-  readonly bootLog: readonly string[];
-  /** Whether {@link Machine.close} was called. */
-  readonly closed: boolean;
 
   /**
    * Every device of a kind, in order.
@@ -70,12 +57,44 @@ export interface Machine<T extends readonly DeviceSpec[] = readonly DeviceSpec[]
    * ```
    */
   find<K extends DeviceKind>(kind: K, nth?: number): HandleOfKind<K> | undefined;
+}
+
+/**
+ * What every machine has whatever its mode and device types: memory, map, link, boot
+ * log, the run loop hooks and close. {@link Machine} adds the typed devices;
+ * `@libos/virtio/node`'s `WorkerMachine` adds worker-mode handles.
+ *
+ * @example
+ * ```ts
+ * import type { MachineControl } from '@libos/virtio';
+ * async function shutdown(machine: MachineControl): Promise<void> {
+ *   while (machine.poll());
+ *   await machine.close();
+ * }
+ * ```
+ */
+export interface MachineControl {
+  /** Where the device models run. */
+  readonly mode: MachineMode;
+  /** Guest memory (a `SharedArrayBuffer` when the host has one). */
+  readonly memory: GuestMemory;
+  /** The allocator of the DMA region (drivers' rings and buffers). */
+  readonly dma: DmaAllocator;
+  /** The doorbells between drivers and device models. */
+  readonly link: TransportLink;
+  /** Where the register blocks and the DMA region are. */
+  readonly memoryMap: MachineMemoryMap;
+  /** The boot lines, as also given to `onLog`. */
+  readonly bootLog: readonly string[];
+  /** Whether {@link MachineControl.close} was called. */
+  readonly closed: boolean;
 
   /**
    * One round of device work: every virtio-net model moves frames between its backend
-   * and the guest rings (`VirtioNetDeviceModel.poll`), then every driver handles a
-   * pending interrupt (inline links have already delivered them; this matters for
-   * other links). Does nothing once closed.
+   * and the guest rings (inline: `VirtioNetDeviceModel.poll`; worker mode: the frame
+   * channels are pumped, `DeviceWorker.pump`), then every driver handles a pending
+   * interrupt (inline links have already delivered them; this matters for other
+   * links). Does nothing once closed.
    *
    * @returns whether anything moved (frames received, transmitted or dropped)
    * @example
@@ -86,7 +105,7 @@ export interface Machine<T extends readonly DeviceSpec[] = readonly DeviceSpec[]
   poll(): boolean;
 
   /**
-   * A `@libos/sched` poller that drives {@link Machine.poll}.
+   * A `@libos/sched` poller that drives {@link MachineControl.poll}.
    *
    * How it detects pending work: after a poll that moved frames, more may be waiting
    * (a backend holds more than one poll's receive budget, the guest may have re-posted
@@ -106,7 +125,8 @@ export interface Machine<T extends readonly DeviceSpec[] = readonly DeviceSpec[]
 
   /**
    * Shuts the machine down: flushes every disk, closes every driver (device reset,
-   * rings and buffers freed), then stops every device model. Idempotent: later calls
+   * rings and buffers freed), then stops every device model (worker mode: stops the
+   * worker, bounded). Idempotent: later calls
    * return the same promise. Afterwards drivers refuse work.
    *
    * @returns resolves once everything is closed

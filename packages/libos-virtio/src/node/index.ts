@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export { createWorkerMachine } from './create-worker-machine.js';
 export type {
   BlockBackendDescription,
   BlockWorkerDevice,
@@ -31,3 +32,20 @@ export {
   type DeviceWorkerOptions,
   startDeviceWorker,
 } from './start-device-worker.js';
+export type {
+  WorkerBlkDeviceSpec,
+  WorkerBlkHandle,
+  WorkerConsoleDeviceSpec,
+  WorkerConsoleHandle,
+  WorkerDeviceHandle,
+  WorkerDeviceHandleOf,
+  WorkerDeviceSpec,
+  WorkerHandleOfKind,
+  WorkerHandlesOf,
+  WorkerMachine,
+  WorkerMachineOptions,
+  WorkerNetDeviceSpec,
+  WorkerNetHandle,
+  WorkerRngDeviceSpec,
+  WorkerRngHandle,
+} from './worker-machine.js';

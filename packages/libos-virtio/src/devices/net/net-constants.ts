@@ -18,9 +18,9 @@ export const VirtioNetFeature = {
   MTU: 3,
   /** Device has given a MAC address in `mac` (§5.1.4). */
   MAC: 5,
-  /** Driver can receive TSOv4 (large TCP/IPv4 segments). */
+  /** Driver can receive TSOv4 (large TCP/IPv4 segments, §5.1.6.4); requires GUEST_CSUM. Not offered by libos. */
   GUEST_TSO4: 7,
-  /** Device can receive TSOv4 from the driver and segments it. */
+  /** Device can receive TSOv4 from the driver and segments it (§5.1.6.2); requires CSUM (§5.1.3.1). */
   HOST_TSO4: 11,
   /** Driver can merge receive buffers: a frame may span several chains (§5.1.6.4). */
   MRG_RXBUF: 15,
@@ -132,6 +132,10 @@ export const ETHERNET_HEADER_BYTES = 14;
 export const HDR_FLAGS = 0;
 /** @internal */
 export const HDR_GSO_TYPE = 1;
+/** @internal */
+export const HDR_HDR_LEN = 2;
+/** @internal */
+export const HDR_GSO_SIZE = 4;
 /** @internal */
 export const HDR_CSUM_START = 6;
 /** @internal */

@@ -12,7 +12,9 @@ import {
   HDR_CSUM_OFFSET,
   HDR_CSUM_START,
   HDR_FLAGS,
+  HDR_GSO_SIZE,
   HDR_GSO_TYPE,
+  HDR_HDR_LEN,
   HDR_NUM_BUFFERS,
   RX_QUEUE,
   TX_QUEUE,
@@ -24,6 +26,12 @@ import {
   VirtioNetStatus,
 } from './net-constants.js';
 import { completePartialChecksum } from './partial-checksum.js';
+import {
+  TCP_CHECKSUM_OFFSET,
+  TSO_MAX_FRAME,
+  tcpIpv4HeaderLength,
+  writeTcpSegment,
+} from './tcp-segmentation.js';
 import { VirtioNetError } from './virtio-net-error.js';
 
 /**
@@ -52,6 +60,13 @@ export interface VirtioNetDeviceModelOptions {
   readonly mergeableRxBuffers?: boolean;
   /** Offer VIRTIO_NET_F_CSUM and VIRTIO_NET_F_GUEST_CSUM. Default true. */
   readonly checksumOffload?: boolean;
+  /**
+   * Offer VIRTIO_NET_F_HOST_TSO4: the driver may hand over TCP/IPv4 frames of up to
+   * 65535 + 14 bytes, which the model splits into MSS-sized segments (§5.1.6.2). Only
+   * offered together with CSUM (§5.1.3.1), so ignored when `checksumOffload` is false.
+   * Default true. Costs one 64 KiB staging buffer. GUEST_TSO4 is never offered.
+   */
+  readonly segmentationOffload?: boolean;
   /** Initial link state (`status` LINK_UP). Default true. */
   readonly linkUp?: boolean;
   /** Most frames moved from the backend into the receive queue per serve. Default 64. */
@@ -67,7 +82,7 @@ export interface VirtioNetDeviceModelOptions {
  * ```
  */
 export interface VirtioNetDeviceStats {
-  /** Frames taken from the transmit queue and handed to the backend. */
+  /** Frames handed to the backend (each TSO segment counts as one). */
   txFrames: number;
   /** Bytes of those frames (without the virtio-net header). */
   txBytes: number;
@@ -75,8 +90,10 @@ export interface VirtioNetDeviceStats {
   txDropped: number;
   /** Times the backend refused a frame (back-pressure); the chain was kept and retried. */
   txDeferred: number;
-  /** Partial checksums completed for NEEDS_CSUM frames. */
+  /** Partial checksums completed for NEEDS_CSUM frames (and TCP checksums of TSO segments). */
   txChecksums: number;
+  /** TSO (gso_type TCPV4) chains fully segmented and sent; their segments are in `txFrames`. */
+  txSegmented: number;
   /** Frames written into the receive queue. */
   rxFrames: number;
   /** Bytes of those frames (without the virtio-net header). */
@@ -96,7 +113,8 @@ const DEFAULT_RECEIVE_BUDGET = 64;
  * with one receive and one transmit queue whose frames go to and come from a **backend
  * port**, any `NetDevice` (`@libos/net`) on the host side (e.g. one end of `createLink()`).
  *
- * Offers MAC, STATUS, MTU, and (by default) CSUM, GUEST_CSUM and MRG_RXBUF.
+ * Offers MAC, STATUS, MTU, and (by default) CSUM, GUEST_CSUM, HOST_TSO4 and MRG_RXBUF.
+ * GUEST_TSO4 is not offered: frames from the backend are never larger than MTU + 14.
  *
  * **Transmit** (queue 1, on every notification and {@link VirtioNetDeviceModel.poll}):
  * each chain is `virtio_net_hdr` (12 bytes) + frame, device-readable only. The header is
@@ -104,6 +122,14 @@ const DEFAULT_RECEIVE_BUDGET = 64;
  * offload request, so the model always computes them); the frame goes to
  * `backend.transmit`. When the backend refuses (full), the chain is **kept** and retried
  * on the next serve or poll — never dropped.
+ *
+ * **TCP segmentation** (HOST_TSO4, §5.1.6.2): a chain with `gso_type` TCPV4 carries a
+ * TCP/IPv4 frame of up to 65535 + 14 bytes. It is staged, validated, and sent as
+ * `ceil(payload / gso_size)` segments, each a full frame with its own IPv4 length,
+ * identification and header checksum, TCP sequence number, flags and checksum. If the
+ * backend refuses a segment, the chain is kept with its position: the next serve
+ * resumes at that segment (none lost, none sent twice); the chain is returned once all
+ * have gone.
  *
  * **Receive** (queue 0): a frame is pulled from `backend.receive` only once a receive
  * chain is in hand, so when the driver's ring is empty frames **wait in the backend**
@@ -118,7 +144,10 @@ const DEFAULT_RECEIVE_BUDGET = 64;
  *   writable bytes (§5.1.6.4.1), a receive ring that cannot hold one MTU-sized frame
  *   (§5.1.4.2) — are queue violations: the queue stops and DEVICE_NEEDS_RESET is set;
  * - frame-level errors — frame shorter than 14 bytes or longer than MTU + 14, a
- *   `csum_start + csum_offset + 2` past the frame, a GSO type other than NONE — drop
+ *   `csum_start + csum_offset + 2` past the frame, a GSO type other than NONE (or than
+ *   TCPV4 with HOST_TSO4), a TSO request that is malformed (no NEEDS_CSUM, `gso_size` 0,
+ *   `hdr_len` past the frame, not TCP/IPv4, checksum position not the TCP checksum, a
+ *   segment above MTU + 14) — drop
  *   the frame, count it in `txDropped` and return the chain (used length 0).
  *
  * ```text
@@ -155,6 +184,7 @@ export class VirtioNetDeviceModel {
     txDropped: 0,
     txDeferred: 0,
     txChecksums: 0,
+    txSegmented: 0,
     rxFrames: 0,
     rxBytes: 0,
     rxBuffers: 0,
@@ -170,6 +200,7 @@ export class VirtioNetDeviceModel {
   // Negotiated, fixed at DRIVER_OK.
   #mergeable = false;
   #guestCsum = false;
+  #hostTso = false;
 
   // Transmit: one validated chain may wait for the backend.
   readonly #txChain: DescriptorChain;
@@ -179,6 +210,15 @@ export class VirtioNetDeviceModel {
   #txCsumStart = -1;
   #txCsumOffset = 0;
   readonly #fillTx: FrameFiller;
+
+  // TSO: the held chain's frame staged whole, and the segment to send next.
+  readonly #gsoStage: Uint8Array | null;
+  #gsoHeaderLength = -1; // -1: the held chain is not a TSO request
+  #gsoSize = 0;
+  #gsoPayloadLength = 0;
+  #gsoOffset = 0;
+  #gsoIndex = 0;
+  readonly #fillSegment: FrameFiller;
 
   // Receive: chains popped for the frame in progress, the frame's progress, one staged frame.
   readonly #rxChains: DescriptorChain[];
@@ -233,12 +273,16 @@ export class VirtioNetDeviceModel {
     this.#rxChains = Array.from({ length: queueSize }, () => new DescriptorChain(placement.memory));
     this.#rxStage = new Uint8Array(this.#maxFrame);
     this.#fillTx = (buffer) => this.#fillTransmit(buffer);
+    this.#fillSegment = (buffer) => this.#fillTcpSegment(buffer);
     this.#onBackendFrame = (frame, verified) => this.#receiveFrame(frame, verified);
 
     const offload = options.checksumOffload ?? true;
+    const tso = offload && (options.segmentationOffload ?? true); // §5.1.3.1: needs CSUM
+    this.#gsoStage = tso ? new Uint8Array(TSO_MAX_FRAME) : null;
     const features =
       featureMask(VirtioNetFeature.MAC, VirtioNetFeature.STATUS, VirtioNetFeature.MTU) |
       (offload ? featureMask(VirtioNetFeature.CSUM, VirtioNetFeature.GUEST_CSUM) : 0n) |
+      (tso ? featureMask(VirtioNetFeature.HOST_TSO4) : 0n) |
       ((options.mergeableRxBuffers ?? true) ? featureMask(VirtioNetFeature.MRG_RXBUF) : 0n);
     this.core = new DeviceModelCore(placement, {
       deviceId: DeviceType.NET,
@@ -256,6 +300,9 @@ export class VirtioNetDeviceModel {
         const negotiated = this.core.transport.negotiatedFeatures ?? 0n;
         this.#mergeable = hasFeature(negotiated, VirtioNetFeature.MRG_RXBUF);
         this.#guestCsum = hasFeature(negotiated, VirtioNetFeature.GUEST_CSUM);
+        this.#hostTso =
+          hasFeature(negotiated, VirtioNetFeature.HOST_TSO4) &&
+          hasFeature(negotiated, VirtioNetFeature.CSUM);
       },
     });
   }
@@ -328,6 +375,13 @@ export class VirtioNetDeviceModel {
         }
         this.#txHeld = true;
       }
+      if (this.#gsoHeaderLength >= 0) {
+        if (!this.#sendSegments()) return false;
+        this.#txHeld = false;
+        this.stats.txSegmented++;
+        queue.pushUsed(chain, 0);
+        continue;
+      }
       if (!this.backend.transmit(this.#txFrameLength, this.#fillTx)) {
         // Back-pressure: keep the chain and retry on the next serve or poll.
         this.stats.txDeferred++;
@@ -358,12 +412,17 @@ export class VirtioNetDeviceModel {
       return false;
     }
     const length = chain.readableLength - VIRTIO_NET_HDR_SIZE;
-    if (length < ETHERNET_HEADER_BYTES || length > this.#maxFrame) return false;
-    if (length > this.#backendMaxFrame) return false; // the backend would refuse it forever
     const header = this.#txHeader;
     copyFromChain(this.#guest, chain, 0, header);
-    // §5.1.6.2.2: no GSO offered, so only GSO_NONE is valid.
-    if (header[HDR_GSO_TYPE] !== VirtioNetGsoType.NONE) return false;
+    this.#gsoHeaderLength = -1;
+    const gsoType = header[HDR_GSO_TYPE];
+    if (gsoType === VirtioNetGsoType.TCPV4 && this.#hostTso) {
+      return this.#parseSegmentation(chain, header, length);
+    }
+    // §5.1.6.2.2: only GSO_NONE without TSO (and ECN, UDP, TCPV6 are never offered).
+    if (gsoType !== VirtioNetGsoType.NONE) return false;
+    if (length < ETHERNET_HEADER_BYTES || length > this.#maxFrame) return false;
+    if (length > this.#backendMaxFrame) return false; // the backend would refuse it forever
     this.#txFrameLength = length;
     // §5.1.6.2.2: unknown flag bits are ignored.
     if ((header[HDR_FLAGS]! & VirtioNetHeaderFlag.NEEDS_CSUM) !== 0) {
@@ -376,6 +435,74 @@ export class VirtioNetDeviceModel {
       this.#txCsumStart = -1;
     }
     return true;
+  }
+
+  /**
+   * Validates a TSO request (§5.1.6.2, HOST_TSO4) and stages its frame. Dropped (false)
+   * unless: NEEDS_CSUM with `csum_start` at the TCP header and `csum_offset` 16; an
+   * untagged, unfragmented TCP/IPv4 frame of at most 65535 + 14 bytes whose IPv4 total
+   * length matches; `hdr_len` (a hint, §5.1.6.2.1) within the frame; `gso_size` ≥ 1 and
+   * every segment within MTU + 14 and what the backend accepts.
+   */
+  #parseSegmentation(chain: DescriptorChain, header: Uint8Array, length: number): boolean {
+    const stage = this.#gsoStage;
+    if (stage === null || length > TSO_MAX_FRAME) return false;
+    if ((header[HDR_FLAGS]! & VirtioNetHeaderFlag.NEEDS_CSUM) === 0) return false;
+    const gsoSize = readLe16(header, HDR_GSO_SIZE);
+    if (gsoSize === 0 || readLe16(header, HDR_HDR_LEN) > length) return false;
+    copyFromChain(this.#guest, chain, VIRTIO_NET_HDR_SIZE, stage.subarray(0, length));
+    const headerLength = tcpIpv4HeaderLength(stage, length);
+    if (headerLength < 0) return false;
+    const l4 = ETHERNET_HEADER_BYTES + (stage[ETHERNET_HEADER_BYTES]! & 0x0f) * 4;
+    if (readLe16(header, HDR_CSUM_START) !== l4) return false;
+    if (readLe16(header, HDR_CSUM_OFFSET) !== TCP_CHECKSUM_OFFSET) return false;
+    const payload = length - headerLength;
+    const largest = headerLength + Math.min(gsoSize, payload);
+    if (largest > this.#maxFrame || largest > this.#backendMaxFrame) return false;
+    this.#gsoHeaderLength = headerLength;
+    this.#gsoSize = gsoSize;
+    this.#gsoPayloadLength = payload;
+    this.#gsoOffset = 0;
+    this.#gsoIndex = 0;
+    return true;
+  }
+
+  /**
+   * Sends the held TSO request's remaining segments. When the backend refuses one, the
+   * position is kept (segments already sent are not sent again) and false returned: the
+   * rest goes on the next serve or poll, so no segment is lost or duplicated.
+   */
+  #sendSegments(): boolean {
+    // A request with no payload is still one (header-only) segment.
+    do {
+      const n = Math.min(this.#gsoSize, this.#gsoPayloadLength - this.#gsoOffset);
+      const frameLength = this.#gsoHeaderLength + n;
+      if (!this.backend.transmit(frameLength, this.#fillSegment)) {
+        this.stats.txDeferred++;
+        return false;
+      }
+      this.#gsoOffset += n;
+      this.#gsoIndex++;
+      this.stats.txFrames++;
+      this.stats.txBytes += frameLength;
+      this.stats.txChecksums++;
+    } while (this.#gsoOffset < this.#gsoPayloadLength);
+    this.#gsoHeaderLength = -1;
+    return true;
+  }
+
+  /** Fills the backend's buffer with the next TSO segment (runs inside `backend.transmit`). */
+  #fillTcpSegment(buffer: Uint8Array): void {
+    const n = buffer.length - this.#gsoHeaderLength;
+    const last = this.#gsoOffset + n >= this.#gsoPayloadLength;
+    writeTcpSegment(
+      buffer,
+      this.#gsoStage!,
+      this.#gsoHeaderLength,
+      this.#gsoOffset,
+      this.#gsoIndex,
+      last,
+    );
   }
 
   /** Fills the backend's buffer with the held chain's frame (runs inside `backend.transmit`). */
@@ -519,6 +646,8 @@ export class VirtioNetDeviceModel {
 
   #reset(): void {
     this.#txHeld = false;
+    this.#gsoHeaderLength = -1;
+    this.#hostTso = false;
     this.#rxQueue = null;
     this.#rxHeld = 0;
     this.#rxCursor = 0;

@@ -12,16 +12,21 @@ import {
   HDR_CSUM_OFFSET,
   HDR_CSUM_START,
   HDR_FLAGS,
+  HDR_GSO_SIZE,
+  HDR_GSO_TYPE,
+  HDR_HDR_LEN,
   HDR_NUM_BUFFERS,
   RX_QUEUE,
   TX_QUEUE,
   VIRTIO_NET_HDR_SIZE,
   VirtioNetConfigOffset,
   VirtioNetFeature,
+  VirtioNetGsoType,
   VirtioNetHeaderFlag,
   VirtioNetStatus,
 } from './net-constants.js';
 import { preparePartialChecksum } from './partial-checksum.js';
+import { TSO_MAX_FRAME, tcpIpv4HeaderLength } from './tcp-segmentation.js';
 import { VirtioNetError } from './virtio-net-error.js';
 
 /**
@@ -54,6 +59,15 @@ export interface VirtioNetDriverOptions {
   readonly mergeableRxBuffers?: boolean;
   /** Negotiate VIRTIO_NET_F_CSUM and VIRTIO_NET_F_GUEST_CSUM when offered. Default true. */
   readonly checksumOffload?: boolean;
+  /**
+   * Negotiate VIRTIO_NET_F_HOST_TSO4 when offered (only together with CSUM, §5.1.3.1, so
+   * ignored when `checksumOffload` is false). Default true. When negotiated,
+   * `capabilities.segmentationOffload` is true and `transmit` accepts TCP/IPv4 frames of
+   * up to 65535 + 14 bytes, sent from a separate pool of `largeTxBuffers` 64 KiB buffers.
+   */
+  readonly segmentationOffload?: boolean;
+  /** Number of 64 KiB transmit buffers for TSO frames (1..queue size). Default 4. */
+  readonly largeTxBuffers?: number;
   /** MAC address to use when the device offers none (VIRTIO_NET_F_MAC). Default 02:00 + base. */
   readonly fallbackMac?: Uint8Array;
   /** Use VIRTIO_F_EVENT_IDX when offered (default true). */
@@ -83,11 +97,16 @@ export interface VirtioNetDriverStats {
   txRefused: number;
   /** Frames sent with NEEDS_CSUM (checksum completed by the device). */
   txChecksumOffloads: number;
+  /** Frames above MTU + 14 sent as TSO requests (gso_type TCPV4, segmented by the device). */
+  txSegmentationOffloads: number;
+  /** Frames above MTU + 14 refused after `fill` because they are not segmentable TCP/IPv4. */
+  txOversizeRejected: number;
 }
 
 const DEFAULT_QUEUE_SIZE = 256;
 const MERGEABLE_RX_BUFFER = 2048;
 const DEFAULT_MTU = 1500;
+const DEFAULT_LARGE_TX_BUFFERS = 4;
 
 function roundUp64(n: number): number {
   return Math.ceil(n / 64) * 64;
@@ -98,8 +117,10 @@ function roundUp64(n: number): number {
  * virtio-net device, on {@link DriverCore}.
  *
  * - **Capabilities** come from negotiation: MTU from the configuration (VIRTIO_NET_F_MTU,
- *   else 1500), transmit checksum offload = CSUM, receive = GUEST_CSUM; no segmentation
- *   offload. `macAddress` from the configuration (VIRTIO_NET_F_MAC).
+ *   else 1500), transmit checksum offload = CSUM, receive = GUEST_CSUM, segmentation
+ *   offload = HOST_TSO4 (negotiated only with CSUM; GUEST_TSO4 is not implemented, so
+ *   received frames are never above MTU + 14). `macAddress` from the configuration
+ *   (VIRTIO_NET_F_MAC).
  * - **Receive**: the receive queue is kept full of `BufferPool` (`@libos/mem`) buffers. `receive`
  *   reclaims used buffers, lends each frame (`buffer[12, len)`, a view cached per buffer
  *   and length) with `checksumVerified` = DATA_VALID, and re-posts the buffer; one
@@ -110,12 +131,18 @@ function roundUp64(n: number): number {
  *   it. With CSUM, TCP/UDP over IPv4 (unfragmented) or IPv6 (no extension headers)
  *   frames go out with NEEDS_CSUM: the driver writes the pseudo-header sum and the
  *   device completes the checksum, so the stack may leave the field as it likes.
+ * - **TSO** (HOST_TSO4): a TCP/IPv4 frame above MTU + 14 (up to 65535 + 14) is written
+ *   into one of a few separate 64 KiB transmit buffers (`largeTxBuffers`, one descriptor
+ *   each) and sent as one GSO request (gso_type TCPV4, `gso_size` = the MSS); the device
+ *   segments it. Frames up to MTU + 14 take the small-buffer path, allocation-free.
  * - **Failure** (DEVICE_NEEDS_RESET, a hostile used ring): `transmit` returns false,
  *   `receive` returns 0, and {@link VirtioNetDriver.failure} says why.
  *
  * ```text
  *  pool buffer (receive and transmit)
  *  ├ virtio_net_hdr (12) ┼ Ethernet frame (≤ MTU + 14) ┼ unused ┤
+ *  large transmit buffer (TSO, 65600 bytes)
+ *  ├ virtio_net_hdr (12, gso_type TCPV4) ┼ TCP/IPv4 frame (≤ 65535 + 14) ┼ unused ┤
  * ```
  *
  * @example
@@ -140,6 +167,8 @@ export class VirtioNetDriver implements NetDevice {
     txFrames: 0,
     txRefused: 0,
     txChecksumOffloads: 0,
+    txSegmentationOffloads: 0,
+    txOversizeRejected: 0,
   };
 
   readonly #dma: DmaAllocator;
@@ -147,6 +176,9 @@ export class VirtioNetDriver implements NetDevice {
   readonly #txq: SplitQueueDriver<number>;
   readonly #rxPool: BufferPool;
   readonly #txPool: BufferPool;
+  /** 64 KiB transmit buffers for TSO frames (tokens `txPool.count + index`), or null. */
+  readonly #largePool: BufferPool | null;
+  readonly #mtu: number;
   readonly #maxFrame: number;
   readonly #mergeable: boolean;
   readonly #checksumTx: boolean;
@@ -182,6 +214,7 @@ export class VirtioNetDriver implements NetDevice {
     dma: DmaAllocator,
     rxPool: BufferPool,
     txPool: BufferPool,
+    largePool: BufferPool | null,
     mtu: number,
     mac: Uint8Array,
     queueSize: number,
@@ -192,6 +225,8 @@ export class VirtioNetDriver implements NetDevice {
     this.#txq = core.queue(TX_QUEUE);
     this.#rxPool = rxPool;
     this.#txPool = txPool;
+    this.#largePool = largePool;
+    this.#mtu = mtu;
     this.#maxFrame = mtu + ETHERNET_HEADER_BYTES;
     this.#mergeable = core.has(VirtioNetFeature.MRG_RXBUF);
     this.#checksumTx = core.has(VirtioNetFeature.CSUM);
@@ -202,7 +237,7 @@ export class VirtioNetDriver implements NetDevice {
       maxTransmitUnit: mtu,
       maxBurstSize: queueSize,
       checksumOffload: { transmit: this.#checksumTx, receive: this.#checksumRx },
-      segmentationOffload: false,
+      segmentationOffload: largePool !== null,
     };
     this.#rxViews = rxPool.buffers.map((b) => b.bytes);
     this.#rxViewLengths = new Int32Array(rxPool.count).fill(-1);
@@ -212,7 +247,11 @@ export class VirtioNetDriver implements NetDevice {
     this.#onRxUsed = this.#mergeable
       ? (token, len) => this.#rxUsedMerged(token, len)
       : (token, len) => this.#rxUsed(token, len);
-    this.#onTxUsed = (token) => txPool.free(txPool.buffers[token]!);
+    const small = txPool.count;
+    this.#onTxUsed = (token) => {
+      if (token < small) txPool.free(txPool.buffers[token]!);
+      else largePool?.free(largePool.buffers[token - small]!);
+    };
   }
 
   /**
@@ -241,14 +280,24 @@ export class VirtioNetDriver implements NetDevice {
         `receive buffers of ${rxSize} bytes cannot hold a header`,
       );
     }
+    const large = options.largeTxBuffers ?? DEFAULT_LARGE_TX_BUFFERS;
+    if (!Number.isInteger(large) || large < 1 || large > queueSize) {
+      throw new VirtioNetError(
+        'BAD_OPTION',
+        `${large} large transmit buffers: not 1..${queueSize}`,
+      );
+    }
     const fallback = options.fallbackMac;
     if (fallback !== undefined && fallback.length !== 6) {
       throw new VirtioNetError('BAD_OPTION', 'a MAC address has 6 bytes');
     }
+    const checksum = options.checksumOffload ?? true;
     const features =
       featureMask(VirtioNetFeature.MAC, VirtioNetFeature.STATUS, VirtioNetFeature.MTU) |
-      ((options.checksumOffload ?? true)
-        ? featureMask(VirtioNetFeature.CSUM, VirtioNetFeature.GUEST_CSUM)
+      (checksum ? featureMask(VirtioNetFeature.CSUM, VirtioNetFeature.GUEST_CSUM) : 0n) |
+      // §5.1.3.1: HOST_TSO4 requires CSUM; GUEST_TSO4 is not implemented.
+      (checksum && (options.segmentationOffload ?? true)
+        ? featureMask(VirtioNetFeature.HOST_TSO4)
         : 0n) |
       ((options.mergeableRxBuffers ?? true) ? featureMask(VirtioNetFeature.MRG_RXBUF) : 0n);
     let driver: VirtioNetDriver | null = null;
@@ -290,7 +339,21 @@ export class VirtioNetDriver implements NetDevice {
       }
       pools.push(makePool(options.dma, queueSize, bufferSize));
       pools.push(makePool(options.dma, queueSize, roundUp64(packet)));
-      driver = new VirtioNetDriver(core, options.dma, pools[0]!, pools[1]!, mtu, mac, queueSize);
+      const tso = core.has(VirtioNetFeature.HOST_TSO4) && core.has(VirtioNetFeature.CSUM);
+      // Only worth it when a TSO frame can be larger than an MTU-sized one.
+      if (tso && mtu + ETHERNET_HEADER_BYTES < TSO_MAX_FRAME) {
+        pools.push(makePool(options.dma, large, roundUp64(VIRTIO_NET_HDR_SIZE + TSO_MAX_FRAME)));
+      }
+      driver = new VirtioNetDriver(
+        core,
+        options.dma,
+        pools[0]!,
+        pools[1]!,
+        pools[2] ?? null,
+        mtu,
+        mac,
+        queueSize,
+      );
     } catch (e) {
       for (const p of pools) options.dma.free(p.addr);
       await core.close().catch(() => {});
@@ -352,21 +415,32 @@ export class VirtioNetDriver implements NetDevice {
   /**
    * Lends `fill` a transmit buffer of exactly `length` bytes and queues the frame.
    *
-   * @param length - frame length, 14..MTU + 14
+   * With segmentation offload (`capabilities.segmentationOffload`), a frame longer than
+   * MTU + 14 (up to 65535 + 14) goes to the device as one TSO request (virtio 1.2
+   * §5.1.6.2): it must be an untagged, unfragmented TCP/IPv4 frame whose IPv4 total
+   * length is `length − 14`; the driver sets gso_type TCPV4, `gso_size` = MTU − IPv4
+   * header − TCP header, `hdr_len`, and NEEDS_CSUM with the pseudo-header sum. Such a
+   * frame that turns out (after `fill`) not to be segmentable is refused: `transmit`
+   * returns false and counts it in `stats.txOversizeRejected`.
+   *
+   * @param length - frame length, 14..MTU + 14 (…65535 + 14 with segmentation offload)
    * @param fill - writes the frame (called at most once, synchronously)
    * @returns false, without calling `fill`, when no buffer is free, `length` is out of
-   *   range, the device failed, or the driver was closed
+   *   range, the device failed, or the driver was closed; false after `fill` for an
+   *   oversized frame that is not TCP/IPv4
    */
   transmit(length: number, fill: FrameFiller): boolean {
-    if (!(length >= ETHERNET_HEADER_BYTES && length <= this.#maxFrame)) return false;
+    if (!(length >= ETHERNET_HEADER_BYTES && length <= this.#maxFrame)) {
+      return length > this.#maxFrame && this.#transmitLarge(length, fill);
+    }
     if (!Number.isInteger(length) || this.core.failure !== null || this.#txq.failed) return false;
     if (this.#closed) return false;
     const pool = this.#txPool;
-    if (pool.available === 0) {
+    if (pool.available === 0 || this.#txq.freeCount === 0) {
       this.#txq.pollUsed(this.#onTxUsed);
       if (this.#txq.failed) return false; // a hostile used ring, seen just now
     }
-    if (pool.available === 0) {
+    if (pool.available === 0 || this.#txq.freeCount === 0) {
       this.stats.txRefused++;
       return false;
     }
@@ -428,6 +502,7 @@ export class VirtioNetDriver implements NetDevice {
     } finally {
       this.#dma.free(this.#rxPool.addr);
       this.#dma.free(this.#txPool.addr);
+      if (this.#largePool !== null) this.#dma.free(this.#largePool.addr);
     }
   }
 
@@ -464,6 +539,55 @@ export class VirtioNetDriver implements NetDevice {
     writeLe16(bytes, HDR_CSUM_START, Math.floor(at / 0x10000));
     writeLe16(bytes, HDR_CSUM_OFFSET, at & 0xffff);
     this.stats.txChecksumOffloads++;
+  }
+
+  /** A frame above MTU + 14: one TSO request in a 64 KiB buffer (virtio 1.2 §5.1.6.2). */
+  #transmitLarge(length: number, fill: FrameFiller): boolean {
+    const pool = this.#largePool;
+    if (pool === null || length > TSO_MAX_FRAME || !Number.isInteger(length)) return false;
+    if (this.#closed || this.core.failure !== null || this.#txq.failed) return false;
+    if (pool.available === 0 || this.#txq.freeCount === 0) {
+      this.#txq.pollUsed(this.#onTxUsed);
+      if (this.#txq.failed) return false;
+    }
+    if (pool.available === 0 || this.#txq.freeCount === 0) {
+      this.stats.txRefused++;
+      return false;
+    }
+    const buffer = pool.alloc()!;
+    const bytes = buffer.bytes;
+    const frame = bytes.subarray(VIRTIO_NET_HDR_SIZE, VIRTIO_NET_HDR_SIZE + length);
+    try {
+      fill(frame);
+    } catch (e) {
+      pool.free(buffer);
+      throw e;
+    }
+    const headerLength = tcpIpv4HeaderLength(frame, length);
+    const at = headerLength < 0 ? -1 : preparePartialChecksum(frame, length);
+    const mss = this.#mtu - (headerLength - ETHERNET_HEADER_BYTES);
+    if (at < 0 || mss < 1) {
+      pool.free(buffer);
+      this.stats.txOversizeRejected++;
+      return false;
+    }
+    bytes.fill(0, 0, VIRTIO_NET_HDR_SIZE);
+    bytes[HDR_FLAGS] = VirtioNetHeaderFlag.NEEDS_CSUM; // §5.1.6.2: TSO needs a partial csum
+    bytes[HDR_GSO_TYPE] = VirtioNetGsoType.TCPV4;
+    writeLe16(bytes, HDR_HDR_LEN, headerLength);
+    writeLe16(bytes, HDR_GSO_SIZE, mss); // the MSS: MTU − IPv4 − TCP headers
+    writeLe16(bytes, HDR_CSUM_START, Math.floor(at / 0x10000));
+    writeLe16(bytes, HDR_CSUM_OFFSET, at & 0xffff);
+    const token = this.#txPool.count + buffer.index;
+    if (!this.#txq.addBuffer(buffer.addr, VIRTIO_NET_HDR_SIZE + length, false, token)) {
+      pool.free(buffer);
+      this.stats.txRefused++;
+      return false;
+    }
+    this.stats.txFrames++;
+    this.stats.txSegmentationOffloads++;
+    this.core.kick(TX_QUEUE);
+    return true;
   }
 
   /** Re-posts receive buffer `token` (a descriptor was just freed, so there is room). */

@@ -7,12 +7,10 @@
  *
  * @packageDocumentation
  */
-export {
-  createLink,
-  LinkEndpoint,
-  type LinkEndpointStats,
-  type LinkOptions,
-} from './link.js';
+
+export * from './dhcp/index.js';
+export * from './dns/index.js';
+export * from './ipv4/index.js';
 export {
   formatMacAddress,
   isBroadcastMac,
@@ -22,3 +20,12 @@ export {
   parseMacAddress,
 } from './mac-address.js';
 export type { FrameFiller, FrameReceiver, NetDevice, NetDeviceCapabilities } from './net-device.js';
+export * from './phy/index.js';
+export {
+  createLink,
+  LinkEndpoint,
+  type LinkEndpointStats,
+  type LinkOptions,
+} from './phy/link.js';
+export * from './stack/index.js';
+export * from './wire/index.js';

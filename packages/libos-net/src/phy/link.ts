@@ -1,7 +1,18 @@
-import type { FrameFiller, FrameReceiver, NetDevice, NetDeviceCapabilities } from './net-device.js';
-
-/** Length of an Ethernet II header: destination, source, EtherType. */
-const ETHERNET_HEADER_BYTES = 14;
+import type {
+  FrameFiller,
+  FrameReceiver,
+  NetDevice,
+  NetDeviceCapabilities,
+} from '../net-device.js';
+import {
+  checkMacAddress,
+  checkMaxTransmitUnit,
+  checkQueueFrames,
+  ETHERNET_HEADER_BYTES,
+  isValidFrameLength,
+  plainCapabilities,
+} from './ethernet-frame.js';
+import { FrameRing } from './frame-ring.js';
 
 /**
  * Options of {@link createLink}.
@@ -43,39 +54,6 @@ export interface LinkEndpointStats {
   refused: number;
 }
 
-/** One direction of the cable: a bounded ring of preallocated frame buffers. */
-class FrameQueue {
-  readonly #slots: Uint8Array[];
-  readonly #lengths: Int32Array;
-  #head = 0;
-  #count = 0;
-
-  constructor(frames: number, frameBytes: number) {
-    this.#slots = Array.from({ length: frames }, () => new Uint8Array(frameBytes));
-    this.#lengths = new Int32Array(frames);
-  }
-
-  get full(): boolean {
-    return this.#count === this.#slots.length;
-  }
-
-  push(length: number, fill: FrameFiller): void {
-    const i = (this.#head + this.#count) % this.#slots.length;
-    fill(this.#slots[i]!.subarray(0, length));
-    this.#lengths[i] = length;
-    this.#count++;
-  }
-
-  pop(onFrame: FrameReceiver): boolean {
-    if (this.#count === 0) return false;
-    const i = this.#head;
-    this.#head = (this.#head + 1) % this.#slots.length;
-    this.#count--;
-    onFrame(this.#slots[i]!.subarray(0, this.#lengths[i]), false);
-    return true;
-  }
-}
-
 /**
  * One end of an in-process Ethernet cable made by {@link createLink}: a
  * {@link NetDevice} whose transmitted frames arrive, in order, at the other end.
@@ -96,8 +74,8 @@ export class LinkEndpoint implements NetDevice {
   readonly macAddress: Uint8Array;
   /** Counters for this end. */
   readonly stats: LinkEndpointStats = { transmitted: 0, received: 0, refused: 0 };
-  readonly #outgoing: FrameQueue;
-  readonly #incoming: FrameQueue;
+  readonly #outgoing: FrameRing;
+  readonly #incoming: FrameRing;
 
   /**
    * Use {@link createLink} to make a connected pair.
@@ -110,8 +88,8 @@ export class LinkEndpoint implements NetDevice {
   private constructor(
     capabilities: NetDeviceCapabilities,
     macAddress: Uint8Array,
-    outgoing: FrameQueue,
-    incoming: FrameQueue,
+    outgoing: FrameRing,
+    incoming: FrameRing,
   ) {
     this.capabilities = capabilities;
     this.macAddress = macAddress;
@@ -122,7 +100,7 @@ export class LinkEndpoint implements NetDevice {
   /** Delivers up to `budget` frames from the peer, oldest first. */
   receive(onFrame: FrameReceiver, budget: number): number {
     let n = 0;
-    while (n < budget && this.#incoming.pop(onFrame)) n++;
+    while (n < budget && this.#incoming.shift(onFrame)) n++;
     this.stats.received += n;
     return n;
   }
@@ -130,7 +108,7 @@ export class LinkEndpoint implements NetDevice {
   /** Queues one frame of `length` bytes for the peer, filled by `fill`. */
   transmit(length: number, fill: FrameFiller): boolean {
     const max = this.capabilities.maxTransmitUnit + ETHERNET_HEADER_BYTES;
-    if (!Number.isInteger(length) || length < ETHERNET_HEADER_BYTES || length > max) return false;
+    if (!isValidFrameLength(length, max)) return false;
     if (this.#outgoing.full) {
       this.stats.refused++;
       return false;
@@ -142,27 +120,13 @@ export class LinkEndpoint implements NetDevice {
 
   /** @internal Builds both ends of a cable. */
   static pair(options: LinkOptions): [LinkEndpoint, LinkEndpoint] {
-    const mtu = options.maxTransmitUnit ?? 1500;
-    const frames = options.queueFrames ?? 64;
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
-      throw new RangeError(`MTU ${mtu} is outside 68..65535`);
-    }
-    if (!Number.isInteger(frames) || frames < 1) {
-      throw new RangeError(`queue of ${frames} frames is not a positive integer`);
-    }
-    const capabilities: NetDeviceCapabilities = {
-      maxTransmitUnit: mtu,
-      maxBurstSize: frames,
-      checksumOffload: { transmit: false, receive: false },
-      segmentationOffload: false,
-    };
-    const aToB = new FrameQueue(frames, mtu + ETHERNET_HEADER_BYTES);
-    const bToA = new FrameQueue(frames, mtu + ETHERNET_HEADER_BYTES);
-    const macA = options.macA ?? Uint8Array.of(2, 0, 0, 0, 0, 1);
-    const macB = options.macB ?? Uint8Array.of(2, 0, 0, 0, 0, 2);
-    for (const mac of [macA, macB]) {
-      if (mac.length !== 6) throw new RangeError(`a MAC address has 6 bytes, not ${mac.length}`);
-    }
+    const mtu = checkMaxTransmitUnit(options.maxTransmitUnit ?? 1500);
+    const frames = checkQueueFrames(options.queueFrames ?? 64);
+    const capabilities = plainCapabilities(mtu, frames);
+    const aToB = new FrameRing(frames, mtu + ETHERNET_HEADER_BYTES);
+    const bToA = new FrameRing(frames, mtu + ETHERNET_HEADER_BYTES);
+    const macA = checkMacAddress(options.macA ?? Uint8Array.of(2, 0, 0, 0, 0, 1));
+    const macB = checkMacAddress(options.macB ?? Uint8Array.of(2, 0, 0, 0, 0, 2));
     return [
       new LinkEndpoint(capabilities, macA, aToB, bToA),
       new LinkEndpoint(capabilities, macB, bToA, aToB),
@@ -175,7 +139,8 @@ export class LinkEndpoint implements NetDevice {
  * transmits are received, byte for byte and in order, by the other. The reference
  * `NetDevice` for tests and simulations, and the peer the conformance suite uses.
  *
- * @throws RangeError for an MTU outside 68..65535, a non-positive queue size or a MAC
+ * @throws {@link PhyError} (a `RangeError`, code `INVALID_OPTION`) for an MTU outside
+ *   68..65535, a non-positive queue size or a MAC
  *   that is not 6 bytes.
  * @example
  * ```ts

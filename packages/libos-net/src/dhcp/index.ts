@@ -1,0 +1,4 @@
+/**
+ * Barrel of the dhcp layer (filled in by its files).
+ */
+export {};

@@ -1,0 +1,4 @@
+/**
+ * Barrel of the dns layer (filled in by its files).
+ */
+export {};

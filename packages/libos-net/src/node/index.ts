@@ -1,0 +1,29 @@
+/**
+ * @libos/net/node — Node.js-only frame ports that connect a libos {@link NetDevice} to
+ * the outside world through host sockets: {@link StreamFramePort} speaks QEMU's
+ * `-netdev stream` framing over unix or TCP sockets, {@link DgramFramePort} QEMU's
+ * `-netdev dgram` over UDP. Core entry points stay browser-safe; everything that needs
+ * `node:*` lives here.
+ *
+ * @packageDocumentation
+ */
+export type { NetDevice } from '../net-device.js';
+export { connectStreamFramePort } from './connect-stream-frame-port.js';
+export {
+  DgramFramePort,
+  type DgramFramePortOptions,
+  openDgramFramePort,
+} from './dgram-frame-port.js';
+export { FramePortError, type FramePortErrorCode } from './frame-port-error.js';
+export type { FramePortStats } from './frame-port-stats.js';
+export { HostFramePort, type HostFramePortOptions } from './host-frame-port.js';
+export {
+  type DecodeOutcome,
+  LENGTH_PREFIX_BYTES,
+  LengthPrefixDecoder,
+  writeLengthPrefix,
+} from './length-prefix-decoder.js';
+export { listenStreamFramePort, StreamFrameListener } from './listen-stream-frame-port.js';
+export { ReceivedFrameQueue } from './received-frame-queue.js';
+export type { StreamAddress } from './stream-address.js';
+export { StreamFramePort, type StreamFramePortOptions } from './stream-frame-port.js';

@@ -1,0 +1,27 @@
+/**
+ * Barrel of the stack layer: the stack object, interfaces, UDP sockets, counters.
+ */
+
+export {
+  type InterfaceAddress,
+  type InterfaceHost,
+  type InterfaceLimits,
+  NetworkInterface,
+} from './network-interface.js';
+export {
+  createStack,
+  type InterfaceOptions,
+  type Ipv4StaticConfig,
+  type PingOptions,
+  type PingReply,
+  Stack,
+  type StackOptions,
+} from './stack.js';
+export { StackError, type StackErrorCode } from './stack-error.js';
+export { formatStackStats, type LayerStats, type StackStats } from './stack-stats.js';
+export {
+  type UdpBindOptions,
+  type UdpMessage,
+  UdpSocket,
+  type UdpSocketHost,
+} from './udp-socket.js';

@@ -1,9 +1,10 @@
 /**
  * @libos/net — the libos network stack.
  *
- * Today: the {@link NetDevice} interface every network device implements (the
- * consumer owns the interface; @libos/virtio's driver conforms to it) and MAC address
- * helpers, and an in-process cable ({@link createLink}). Ethernet, ARP, IPv4, UDP and TCP build on these.
+ * Sans-IO, from the device up: the {@link NetDevice} interface (the consumer owns it;
+ * @libos/virtio's driver conforms), cables, switch and device wrappers (pcap, tracer,
+ * fault injector), zero-copy wire formats, and the stack object ({@link createStack}):
+ * ARP, IPv4 with fragmentation and reassembly, ICMPv4, UDP sockets, DHCP and DNS.
  *
  * @packageDocumentation
  */

@@ -24,15 +24,22 @@ interface Path {
   readonly settle: () => void;
 }
 
-async function virtioPath(queueFrames = 64): Promise<Path> {
+async function virtioPath(queueFrames = 64, transmitBatch = 1): Promise<Path> {
   const memory = new GuestMemory(8 << 20);
   const link = new InlineLink(memory);
   const dma = new DmaAllocator(memory, { base: 0x10000, length: (8 << 20) - 0x10000 });
   const [backend, far] = createLink({ queueFrames });
   const model = new VirtioNetDeviceModel({ memory, base: 0x1000, link }, backend);
   model.start();
-  const sender = await VirtioNetDriver.open({ memory, dma, base: 0x1000, link });
-  return { sender, far, settle: () => model.poll() };
+  const sender = await VirtioNetDriver.open({ memory, dma, base: 0x1000, link, transmitBatch });
+  return {
+    sender,
+    far,
+    settle: () => {
+      sender.flush();
+      model.poll();
+    },
+  };
 }
 
 function directPath(): Path {
@@ -80,6 +87,7 @@ function pump(path: Path, length: number): void {
 }
 
 const virtio = await virtioPath();
+const batched = await virtioPath(64, BURST);
 const direct = directPath();
 
 function comparison(id: string, length: number): Comparison {
@@ -144,6 +152,17 @@ const MSS = 1460;
 
 export const comparisons: Comparison[] = [
   comparison('VIRTIO-NET-64', 64),
+  {
+    id: 'VIRTIO-NET-64-BATCH',
+    title: `virtio-net transmit, 64-byte frames: one doorbell per ${BURST} frames (transmitBatch) vs per frame`,
+    conditions:
+      'inline (InlineLink), queue size 256, EVENT_IDX, MRG_RXBUF and CSUM negotiated; ' +
+      `${FRAMES} frames per sample in bursts of ${BURST}, drained at the far end of a createLink() cable; ` +
+      `subject: transmitBatch ${BURST} (publish + notify once per burst, the device serves the burst at once); ` +
+      'baseline: transmitBatch 1 (publish + EVENT_IDX notify check per frame, the inline device serves each frame).',
+    subject: { name: `transmitBatch ${BURST}`, ops: FRAMES, run: () => pump(batched, 64) },
+    baseline: { name: 'transmitBatch 1', ops: FRAMES, run: () => pump(virtio, 64) },
+  },
   comparison('VIRTIO-NET-1514', 1514),
   {
     id: 'VIRTIO-NET-TSO',

@@ -17,6 +17,7 @@ export * from './devices/console/index.js';
 export * from './devices/net/index.js';
 export * from './devices/rng/index.js';
 export { FeatureBit, featureMask, hasFeature, negotiateFeatures } from './feature-bits.js';
+export { dropUnmetFeatures, type FeatureDependency } from './feature-dependencies.js';
 export * from './machine/index.js';
 export { MMIO_MAGIC_VALUE, MMIO_VERSION, MmioInterrupt, MmioRegister } from './mmio-registers.js';
 export * from './queue/index.js';

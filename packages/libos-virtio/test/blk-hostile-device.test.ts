@@ -1,49 +1,93 @@
 /**
- * VirtioBlockDriver against a hostile or broken device (a DeviceModelCore with a
- * hand-written serve): a missing or invented status byte is an EIO, never a success;
- * a nonsensical configuration does not produce an unusable geometry.
+ * VirtioBlockDriver against a hostile or broken device (hostile-device-fixture.ts): a
+ * missing or invented status byte is an EIO, never a success; a nonsensical
+ * configuration does not produce an unusable geometry. The device runs inline (same
+ * thread, InlineLink) and in a worker thread (AtomicsLink, shared guest memory).
  */
 import { DmaAllocator, GuestMemory } from '@libos/mem';
+import { AtomicsLink, InlineLink, VirtioBlockDriver } from '@libos/virtio';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  BlkFeature,
-  DeviceModelCore,
-  type DeviceModelSpec,
-  DeviceType,
-  encodeBlkConfig,
-  featureMask,
-  InlineLink,
-  VirtioBlockDriver,
-} from '@libos/virtio';
-import { describe, expect, it } from 'vitest';
+  type HostileBlkBehaviour,
+  type HostileBlkConfig,
+  hostileBlkModel,
+} from './hostile-device-fixture.js';
+import { type HostileWorker, startHostileWorker } from './hostile-worker-rig.js';
+import { DRIVER_TIMEOUT_MS, TEST_MS } from './worker-rig.js';
 
-type Serve = DeviceModelSpec['serve'];
+vi.setConfig({ testTimeout: TEST_MS });
 
-async function hostile(serve: Serve, blkSize = 512, capacity = 64n) {
-  const memory = new GuestMemory(1 << 21);
-  const link = new InlineLink(memory);
-  const dma = new DmaAllocator(memory, { base: 0x10000, length: (1 << 21) - 0x10000 });
-  const device = new DeviceModelCore(
-    { memory, base: 0x1000, link },
-    {
-      deviceId: DeviceType.BLOCK,
-      features: featureMask(BlkFeature.BLK_SIZE, BlkFeature.FLUSH),
-      queueMaxSizes: [16],
-      config: encodeBlkConfig({
-        capacity,
-        sizeMax: 0,
-        segMax: 0,
-        blkSize,
-        maxDiscardSectors: 0,
-        maxDiscardSeg: 0,
-        discardSectorAlignment: 0,
-      }),
-      serve,
-    },
-  );
-  device.start();
-  const driver = await VirtioBlockDriver.open({ memory, dma, base: 0x1000, link, queueSize: 16 });
-  return { memory, driver };
+const BASE = 0x1000;
+const MEMORY = 1 << 21;
+
+interface Device {
+  readonly driver: VirtioBlockDriver;
+  /** Changes what the device does with the next requests. */
+  readonly behave: (behaviour: HostileBlkBehaviour) => Promise<void>;
 }
+
+type Start = (
+  behaviour: HostileBlkBehaviour,
+  config?: Partial<HostileBlkConfig>,
+) => Promise<Device>;
+
+let worker: HostileWorker | null = null;
+const opened: VirtioBlockDriver[] = [];
+
+beforeAll(async () => {
+  worker = await startHostileWorker();
+});
+afterEach(async () => {
+  for (const d of opened.splice(0)) await d.close().catch(() => {});
+  await worker?.send({ type: 'stop' });
+});
+afterAll(async () => {
+  await worker?.terminate();
+});
+
+const configOf = (c: Partial<HostileBlkConfig> = {}): HostileBlkConfig => ({
+  blkSize: c.blkSize ?? 512,
+  capacity: c.capacity ?? 64n,
+});
+
+const inline: Start = async (behaviour, config) => {
+  const memory = new GuestMemory(MEMORY);
+  const link = new InlineLink(memory);
+  const dma = new DmaAllocator(memory, { base: 0x10000, length: MEMORY - 0x10000 });
+  const state = { behaviour };
+  hostileBlkModel(memory, link, BASE, configOf(config), state).start();
+  const driver = await VirtioBlockDriver.open({ memory, dma, base: BASE, link, queueSize: 16 });
+  opened.push(driver);
+  return {
+    driver,
+    behave: async (b) => {
+      state.behaviour = b;
+    },
+  };
+};
+
+const inWorker: Start = async (behaviour, config) => {
+  const memory = new GuestMemory(MEMORY, { shared: true });
+  const link = new AtomicsLink(memory);
+  const dma = new DmaAllocator(memory, { base: 0x10000, length: MEMORY - 0x10000 });
+  const buffer = memory.u8.buffer as SharedArrayBuffer;
+  await worker!.send({ type: 'blk', buffer, base: BASE, config: configOf(config), behaviour });
+  const driver = await VirtioBlockDriver.open({
+    memory,
+    dma,
+    base: BASE,
+    link,
+    queueSize: 16,
+    timeoutMs: DRIVER_TIMEOUT_MS,
+  });
+  opened.push(driver);
+  return {
+    driver,
+    behave: async (b) => {
+      await worker!.send({ type: 'behaviour', behaviour: b });
+    },
+  };
+};
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -54,41 +98,33 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-describe('VirtioBlockDriver against a hostile device', () => {
+describe.each([
+  ['inline', inline],
+  ['worker', inWorker],
+] as const)('VirtioBlockDriver against a hostile device (%s)', (_mode, start) => {
   it('a request returned without a status byte written is EIO', async () => {
-    const { driver } = await hostile((_q, queue) => {
-      for (let c = queue.popAvailable(); c !== null; c = queue.popAvailable()) queue.pushUsed(c, 0);
-      return true;
-    });
+    const { driver } = await start({ kind: 'no-status' });
     expect(await codeOf(driver.read(0, new Uint8Array(512)))).toBe('EIO');
     expect(await codeOf(driver.flush())).toBe('EIO');
   });
 
   it('an invented status value is EIO, and UNSUPP is EIO too', async () => {
-    let status = 7;
-    const { memory, driver } = await hostile((_q, queue) => {
-      for (let c = queue.popAvailable(); c !== null; c = queue.popAvailable()) {
-        const last = c.segmentCount - 1;
-        memory.writeU8(c.segmentAddress(last) + c.segmentLength(last) - 1, status);
-        queue.pushUsed(c, 1);
-      }
-      return true;
-    });
+    const { driver, behave } = await start({ kind: 'status', status: 7 });
     expect(await codeOf(driver.write(0, new Uint8Array(512)))).toBe('EIO');
-    status = 2; // VIRTIO_BLK_S_UNSUPP
+    await behave({ kind: 'status', status: 2 }); // VIRTIO_BLK_S_UNSUPP
     expect(await codeOf(driver.getId())).toBe('EIO');
-    status = 0;
+    await behave({ kind: 'status', status: 0 });
     await expect(driver.flush()).resolves.toBeUndefined();
   });
 
   it('ignores a blk_size that is not a power of two and falls back to 512', async () => {
-    const { driver } = await hostile(() => true, 1000, 80n);
+    const { driver } = await start({ kind: 'idle' }, { blkSize: 1000, capacity: 80n });
     expect(driver.sectorSize).toBe(512);
     expect(driver.sectorCount).toBe(80);
   });
 
   it('a capacity beyond 2^53 bytes gives an empty disk rather than a wrong one', async () => {
-    const { driver } = await hostile(() => true, 512, 1n << 60n);
+    const { driver } = await start({ kind: 'idle' }, { capacity: 1n << 60n });
     expect(driver.sectorCount).toBe(0);
     expect(await codeOf(driver.read(0, new Uint8Array(512)))).toBe('EINVAL');
   });

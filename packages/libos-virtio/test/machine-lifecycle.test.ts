@@ -1,8 +1,9 @@
 /**
  * The machine's memory map, its errors and teardown: register blocks never overlap
  * each other or the DMA region, a machine too small for its drivers fails with a
- * MachineError after tearing down what it built, close is idempotent and closed
- * drivers refuse work.
+ * MachineError after tearing down what it built; in both modes (inline and worker)
+ * close is idempotent and closed drivers refuse work. Worker-only failures (a worker
+ * that cannot start or dies) are in machine-worker-lifecycle.test.ts.
  */
 import { createLink } from '@libos/net';
 import { SeededEntropy } from '@libos/sched';
@@ -17,7 +18,18 @@ import {
   MMIO_BLOCK_SIZE,
   planMemoryMap,
 } from '@libos/virtio';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { MODES } from './machine-modes.js';
+import { bounded, TEST_MS } from './machine-worker-rig.js';
+
+vi.setConfig({ testTimeout: TEST_MS });
+
+afterEach(async () => {
+  for (const mode of MODES) await mode.cleanup();
+});
+afterAll(async () => {
+  for (const mode of MODES) await mode.cleanup();
+});
 
 function disk(sectors = 64): MemoryBlockBackend {
   return new MemoryBlockBackend(new Uint8Array(sectors * 512));
@@ -168,40 +180,44 @@ describe('createMachine errors', () => {
   });
 });
 
-describe('machine.close', () => {
+describe.each(MODES)('machine.close ($name)', (mode) => {
   it('is idempotent and leaves every driver refusing work', async () => {
     const [backend, wire] = createLink();
     const out: Uint8Array[] = [];
-    const machine = await createMachine({
+    const m = await mode.create({
       memoryBytes: 8 << 20,
       devices: [
         { kind: 'net', backend },
-        { kind: 'blk', backend: disk() },
-        { kind: 'rng', source: new SeededEntropy(1) },
+        { kind: 'blk', image: new SharedArrayBuffer(64 * 512) },
+        { kind: 'rng', seed: 1 },
         { kind: 'console', output: (b) => out.push(b.slice()) },
       ],
     });
-    const [nic, blk, rng, tty] = machine.devices;
+    const { machine } = m;
+    const nic = m.handle(0, 'net').driver;
+    const blk = m.handle(1, 'blk').driver;
+    const rng = m.handle(2, 'rng').driver;
+    const tty = m.handle(3, 'console').driver;
     const first = machine.close();
     expect(machine.close()).toBe(first);
-    await first;
-    await machine.close();
+    await bounded(first, 'close');
+    await bounded(machine.close(), 'second close');
     expect(machine.closed).toBe(true);
     expect(machine.poll()).toBe(false);
 
-    expect(nic.driver.transmit(60, (b) => b.fill(1))).toBe(false);
+    expect(nic.transmit(60, (b) => b.fill(1))).toBe(false);
     expect(wire.receive(() => {}, 8)).toBe(0);
     wire.transmit(60, (b) => b.fill(2));
-    expect(nic.driver.receive(() => {}, 8)).toBe(0);
-    await expect(blk.driver.read(0, new Uint8Array(512))).rejects.toMatchObject({ code: 'EIO' });
-    await expect(blk.driver.write(0, new Uint8Array(512))).rejects.toMatchObject({ code: 'EIO' });
-    expect(() => rng.driver.fill(new Uint8Array(8))).toThrow(
-      expect.objectContaining({ code: 'CLOSED' }),
-    );
-    await expect(tty.driver.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(nic.receive(() => {}, 8)).toBe(0);
+    await expect(blk.read(0, new Uint8Array(512))).rejects.toMatchObject({ code: 'EIO' });
+    await expect(blk.write(0, new Uint8Array(512))).rejects.toMatchObject({ code: 'EIO' });
+    expect(() => rng.fill(new Uint8Array(8))).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    await expect(tty.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'CLOSED' });
     expect(out).toEqual([]);
   });
+});
 
+describe('machine.close (inline)', () => {
   it('flushes the disks before closing', async () => {
     const backend = disk();
     let flushes = 0;

@@ -2,6 +2,7 @@
  * Barrel of the stack layer: the stack object, interfaces, UDP sockets, counters.
  */
 
+export type { DhcpBindingHost, DhcpConfig } from './dhcp-binding.js';
 export {
   type InterfaceAddress,
   type InterfaceHost,
@@ -11,6 +12,7 @@ export {
 export {
   createStack,
   type InterfaceOptions,
+  type Ipv4Config,
   type Ipv4StaticConfig,
   type PingOptions,
   type PingReply,

@@ -10,6 +10,11 @@
  */
 import type { Clock, EntropySource } from '@libos/sched';
 import { randomU32 } from '@libos/sched';
+import { DHCP_CLIENT_PORT, DhcpClient } from '../dhcp/dhcp-client.js';
+import type { DhcpLease } from '../dhcp/dhcp-lease.js';
+import type { UdpTransmit } from '../dhcp/udp-transmit.js';
+import type { DnsAnswerFor, DnsQueryType } from '../dns/dns-answer.js';
+import { DnsResolver } from '../dns/dns-resolver.js';
 import { planFragments } from '../ipv4/fragmenter.js';
 import {
   type ExpiredDatagram,
@@ -46,6 +51,7 @@ import {
 } from '../wire/ipv4-address.js';
 import { ipv4OptionsWellFormed } from '../wire/ipv4-options.js';
 import { UDP_HEADER_LENGTH, UdpDatagram } from '../wire/udp.js';
+import { DhcpBinding, type DhcpConfig } from './dhcp-binding.js';
 import {
   type InterfaceAddress,
   type InterfaceHost,
@@ -87,6 +93,24 @@ export interface Ipv4StaticConfig {
 }
 
 /**
+ * How an interface gets its IPv4 address: statically, or by DHCP (`'dhcp'`, or
+ * `{ dhcp: {...} }` with options).
+ *
+ * @example
+ * ```ts
+ * import type { Ipv4Config } from '@libos/net';
+ * const configs: Ipv4Config[] = [{ address: '10.0.0.2/24' }, 'dhcp', { dhcp: { hostName: 'web' } }];
+ * ```
+ */
+export type Ipv4Config =
+  | Ipv4StaticConfig
+  | 'dhcp'
+  | {
+      /** DHCP with options. */
+      readonly dhcp: DhcpConfig;
+    };
+
+/**
  * One interface of {@link createStack}: a device and how it gets its address.
  *
  * @example
@@ -98,8 +122,8 @@ export interface Ipv4StaticConfig {
 export interface InterfaceOptions {
   /** The network device. */
   readonly device: NetDevice;
-  /** Static configuration; omitted = the stack-wide `ipv4` option. */
-  readonly ipv4?: Ipv4StaticConfig;
+  /** Address configuration; omitted = the stack-wide `ipv4` option. */
+  readonly ipv4?: Ipv4Config;
   /** Interface name; default `eth<index>`. */
   readonly name?: string;
 }
@@ -126,8 +150,10 @@ export interface StackOptions {
   readonly clock: Clock;
   /** Randomness: ephemeral ports, IP identification, ping identifiers. */
   readonly entropy: EntropySource;
-  /** Default IPv4 configuration of devices given without one. */
-  readonly ipv4?: Ipv4StaticConfig;
+  /** Default IPv4 configuration of devices given without one (static or DHCP). */
+  readonly ipv4?: Ipv4Config;
+  /** DNS servers (dotted quads); DHCP-provided servers are used when omitted. */
+  readonly dnsServers?: readonly string[];
   /** Queue limits of every interface. */
   readonly interfaceLimits?: InterfaceLimits;
   /** Reassembly memory: bytes buffered across all datagrams. Default 256 KiB. */
@@ -220,6 +246,9 @@ export class Stack {
   #icmpTokens = ICMP_ERROR_BURST;
   #icmpRefilledAt = 0;
   readonly #udpWaiters: (() => void)[] = [];
+  readonly #dhcp = new Map<NetworkInterface, DhcpBinding>();
+  readonly #resolver: DnsResolver;
+  readonly #staticDns: boolean;
 
   /** @internal Use {@link createStack}. */
   constructor(options: StackOptions) {
@@ -238,10 +267,95 @@ export class Stack {
       const spec: InterfaceOptions = 'device' in entry ? entry : { device: entry };
       return new NetworkInterface(this, spec.device, index, spec.name ?? `eth${index}`, limits);
     });
+    const servers = (options.dnsServers ?? []).map(parseAddress);
+    this.#staticDns = servers.length > 0;
+    this.#resolver = new DnsResolver({ entropy: options.entropy, servers });
     options.devices.forEach((entry, index) => {
       const config = ('device' in entry ? entry.ipv4 : undefined) ?? options.ipv4;
-      if (config) this.configureIpv4(this.interfaces[index]!, config);
+      const iface = this.interfaces[index]!;
+      if (config === undefined) return;
+      if (config === 'dhcp' || 'dhcp' in config) {
+        const dhcp = config === 'dhcp' ? {} : config.dhcp;
+        const client = new DhcpClient({
+          hardwareAddress: iface.macAddress,
+          entropy: options.entropy,
+          ...(dhcp.hostName === undefined ? {} : { hostName: dhcp.hostName }),
+        });
+        this.#dhcp.set(iface, new DhcpBinding(this, iface, client, dhcp));
+      } else {
+        this.configureIpv4(iface, config);
+      }
     });
+  }
+
+  /** The DHCP client of `iface`, if it is configured by DHCP (state, lease, counters). */
+  dhcpClient(iface: NetworkInterface): DhcpClient | undefined {
+    return this.#dhcp.get(iface)?.client;
+  }
+
+  /** The DNS stub resolver behind {@link Stack.resolve} (servers, cache, counters). */
+  get resolver(): DnsResolver {
+    return this.#resolver;
+  }
+
+  /**
+   * Resolves `name` to IPv4 (`'A'`) or IPv6 (`'AAAA'`) addresses through the configured
+   * or DHCP-provided DNS servers, following CNAMEs; answers are cached by TTL.
+   *
+   * @throws `DnsError` (`ENOTFOUND`, `ETIMEOUT`, `ESERVFAIL`, ...) on failure.
+   */
+  resolve<T extends DnsQueryType>(name: string, type: T): Promise<DnsAnswerFor<T>> {
+    const now = this.#clock.now();
+    const answer = this.#resolver.resolve(name, type, now);
+    this.#flushResolver(now);
+    return answer;
+  }
+
+  /** @internal {@link DhcpBindingHost}: a lease was bound, renewed, or lost. */
+  applyLease(iface: NetworkInterface, lease: DhcpLease | undefined): void {
+    const gateway = lease?.routers[0];
+    const current = iface.ipv4;
+    const unchanged =
+      lease !== undefined &&
+      current?.address === lease.address &&
+      current.prefixLength === lease.prefixLength &&
+      this.routes.lookup(0)?.gateway === gateway;
+    if (!unchanged) {
+      this.setInterfaceAddress(
+        iface,
+        lease ? { address: lease.address, prefixLength: lease.prefixLength } : undefined,
+        gateway,
+      );
+    }
+    if (!this.#staticDns && lease) this.#resolver.setServers(lease.dnsServers);
+  }
+
+  /** @internal {@link DhcpBindingHost}: sends a datagram built by DHCP or DNS. */
+  sendDatagram(iface: NetworkInterface | undefined, transmit: UdpTransmit): void {
+    const { destination, destinationPort, sourcePort, payload } = transmit;
+    const length = UDP_HEADER_LENGTH + payload.length;
+    const error = this.#ipv4Output(
+      destination,
+      IpProtocol.UDP,
+      length,
+      (out, source, checksum) =>
+        writeUdp(out, sourcePort, destinationPort, payload, source, destination, checksum),
+      {
+        offloadableChecksum: true,
+        ...(transmit.source === 0 ? {} : { source: transmit.source }),
+        ...(iface && isIpv4Broadcast(destination) ? { iface } : {}),
+      },
+    );
+    if (error) countDrop(this.stats.udp, 'unroutable');
+    else this.stats.udp.sent++;
+  }
+
+  #flushResolver(now: number): void {
+    for (let i = 0; i < 64; i++) {
+      const transmit = this.#resolver.poll(now);
+      if (!transmit) return;
+      this.sendDatagram(undefined, transmit);
+    }
   }
 
   /** Counters and memory use of IPv4 reassembly (RELIABILITY item 6: bounded). */
@@ -303,7 +417,9 @@ export class Stack {
         if (n < RECEIVE_BUDGET) break;
       }
       iface.poll(now);
+      this.#dhcp.get(iface)?.poll(now);
     }
+    this.#flushResolver(now);
     this.#reassembler.expire(now);
     for (const [sequence, ping] of this.#pings) {
       if (now >= ping.deadline) {
@@ -324,6 +440,8 @@ export class Stack {
     let at = this.#reassembler.pollAt();
     for (const iface of this.interfaces) at = earliest(at, iface.pollAt());
     for (const ping of this.#pings.values()) at = earliest(at, ping.deadline);
+    for (const binding of this.#dhcp.values()) at = earliest(at, binding.pollAt());
+    at = earliest(at, this.#resolver.pollAt());
     return at ?? null;
   }
 
@@ -419,15 +537,8 @@ export class Stack {
       destination,
       IpProtocol.UDP,
       length,
-      (payload, source, checksum) => {
-        const datagram = new UdpDatagram(payload);
-        datagram.sourcePort = sourcePort;
-        datagram.destinationPort = port;
-        datagram.length = length;
-        datagram.checksum = 0;
-        payload.set(data, UDP_HEADER_LENGTH);
-        if (checksum) datagram.fillChecksum(source, destination);
-      },
+      (out, source, checksum) =>
+        writeUdp(out, sourcePort, port, data, source, destination, checksum),
       socket.address === 0
         ? { offloadableChecksum: true }
         : { offloadableChecksum: true, source: socket.address },
@@ -523,7 +634,7 @@ export class Stack {
         this.#icmpInput(iface, repr, payload, bytes, broadcast, now);
         return;
       case IpProtocol.UDP:
-        this.#udpInput(iface, repr, payload, verified, bytes, broadcast, packet.isFragment);
+        this.#udpInput(iface, repr, payload, verified, bytes, broadcast, packet.isFragment, now);
         return;
       default:
         countDrop(stats, 'unknown-protocol');
@@ -544,8 +655,9 @@ export class Stack {
   }
 
   /** @internal {@link InterfaceHost}: another station uses our address. */
-  conflict(_iface: NetworkInterface, _address: Ipv4Address, _now: number): void {
-    // Counted by the interface; DHCP reacts through its own binding.
+  conflict(iface: NetworkInterface, address: Ipv4Address, now: number): void {
+    // Counted by the interface; a DHCP offer under probe is declined (RFC 2131 §4.4.1).
+    this.#dhcp.get(iface)?.conflict(address, now);
   }
 
   /** RFC 792 / RFC 1122 §3.3.2: Time Exceeded code 1, only if the first fragment came. */
@@ -693,6 +805,7 @@ export class Stack {
     packet: Uint8Array,
     broadcast: boolean,
     reassembled: boolean,
+    now: number,
   ): void {
     const stats = this.stats.udp;
     const datagram = UdpDatagram.check(payload);
@@ -706,6 +819,16 @@ export class Stack {
     }
     stats.received++;
     const port = datagram.destinationPort;
+    const from = { address: ip.source, port: datagram.sourcePort };
+    const binding = port === DHCP_CLIENT_PORT ? this.#dhcp.get(iface) : undefined;
+    if (binding) {
+      binding.client.handle(datagram.payload, from, now);
+      return;
+    }
+    if (this.#resolver.ownsPort(port)) {
+      this.#resolver.handle(datagram.payload, from, port, now);
+      return;
+    }
     const socket = this.#findUdpSocket(ip.destination, port, iface);
     if (!socket) {
       countDrop(stats, 'no-socket');
@@ -951,6 +1074,25 @@ function parseCidr(text: string): InterfaceAddress {
     throw new StackError('EINVAL', `${text} is not a unicast address`);
   }
   return { address, prefixLength };
+}
+
+/** Writes a UDP datagram (RFC 768) into `out`, with its checksum unless offloaded. */
+function writeUdp(
+  out: Uint8Array,
+  sourcePort: number,
+  destinationPort: number,
+  data: Uint8Array,
+  source: Ipv4Address,
+  destination: Ipv4Address,
+  checksum: boolean,
+): void {
+  const datagram = new UdpDatagram(out);
+  datagram.sourcePort = sourcePort;
+  datagram.destinationPort = destinationPort;
+  datagram.length = out.length;
+  datagram.checksum = 0;
+  out.set(data, UDP_HEADER_LENGTH);
+  if (checksum) datagram.fillChecksum(source, destination);
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | undefined {

@@ -1,5 +1,6 @@
 import type { DmaAllocator, GuestMemory } from '@libos/mem';
-import { FeatureBit, featureMask, hasFeature } from '../feature-bits.js';
+import { FeatureBit, featureMask, hasFeature, negotiateFeatures } from '../feature-bits.js';
+import { dropUnmetFeatures, type FeatureDependency } from '../feature-dependencies.js';
 import { allocateSplitQueue, freeSplitQueue } from '../queue/queue-memory.js';
 import { SplitQueueDriver } from '../queue/split-queue-driver.js';
 import type { SplitQueueAddresses } from '../queue/split-queue-options.js';
@@ -35,6 +36,12 @@ export interface DriverCoreOptions {
   readonly deviceId: number;
   /** Device-specific features the driver supports (VERSION_1, EVENT_IDX, INDIRECT_DESC are added). */
   readonly features: bigint;
+  /**
+   * Prerequisites among the device-specific features (e.g. virtio-net HOST_TSO4 needs
+   * CSUM, §5.1.3.1): after intersecting with the offer, a feature whose prerequisites
+   * are not all there is not accepted (see {@link dropUnmetFeatures}). Default none.
+   */
+  readonly featureDependencies?: readonly FeatureDependency[];
   /** Size of each queue to set up (power of two, at most the device's QUEUE_NUM_MAX). */
   readonly queueSizes: readonly number[];
   /** Use VIRTIO_F_EVENT_IDX when offered (default true). */
@@ -132,12 +139,16 @@ export class DriverCore {
     const optional =
       (options.eventIdx === false ? 0n : featureMask(FeatureBit.EVENT_IDX)) |
       (options.indirect === false ? 0n : featureMask(FeatureBit.INDIRECT_DESC));
+    const dependencies = options.featureDependencies ?? [];
     let result: Awaited<ReturnType<typeof initializeDevice>>;
     transport.start();
     try {
       result = await initializeDevice(transport, {
         expectedDeviceId: options.deviceId,
         supportedFeatures: options.features | core64 | optional,
+        // §2.2.1: never accept a feature whose prerequisite was not accepted.
+        selectFeatures: (offered, supported) =>
+          dropUnmetFeatures(negotiateFeatures(offered, supported), dependencies),
         queues: sizes.map((size, index) => ({
           index,
           size,

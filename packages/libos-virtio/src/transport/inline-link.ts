@@ -1,6 +1,12 @@
 import type { GuestMemory, WaitResult } from '@libos/mem';
 import type { LinkWatch, TransportLink } from './transport-link.js';
 
+/** One registered watcher; `stopped` lets a ring in progress skip it. */
+interface Watcher {
+  readonly onRing: () => void;
+  stopped: boolean;
+}
+
 /**
  * A same-thread {@link TransportLink}: `ring` runs the watchers of the word
  * synchronously, so an inline device applies a trapped register write before the
@@ -25,7 +31,8 @@ import type { LinkWatch, TransportLink } from './transport-link.js';
  */
 export class InlineLink implements TransportLink {
   readonly #memory: GuestMemory;
-  readonly #watchers = new Map<number, Set<() => void>>();
+  /** Copy-on-write lists: `watch` / `stop` replace a list, `ring` iterates it as is. */
+  readonly #watchers = new Map<number, readonly Watcher[]>();
   readonly #pending: number[] = [];
   #draining = false;
 
@@ -45,24 +52,30 @@ export class InlineLink implements TransportLink {
    * ```
    */
   ring(addr: number): void {
-    this.#pending.push(addr);
-    if (this.#draining) return;
+    if (this.#draining) {
+      this.#pending.push(addr);
+      return;
+    }
     this.#draining = true;
+    const pending = this.#pending;
     let failure: { readonly error: unknown } | null = null;
     try {
-      for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift()) {
-        const watchers = this.#watchers.get(next);
+      let next = 0;
+      for (let at: number | undefined = addr; at !== undefined; at = pending[next++]) {
+        const watchers = this.#watchers.get(at);
         if (watchers === undefined) continue;
-        for (const watcher of [...watchers]) {
-          if (!watchers.has(watcher)) continue; // stopped by an earlier watcher
+        // No copy per doorbell: a list is never mutated, only replaced.
+        for (const watcher of watchers) {
+          if (watcher.stopped) continue; // stopped by an earlier watcher
           try {
-            watcher();
+            watcher.onRing();
           } catch (error) {
             failure ??= { error };
           }
         }
       }
     } finally {
+      pending.length = 0;
       this.#draining = false;
     }
     if (failure !== null) throw failure.error;
@@ -81,34 +94,20 @@ export class InlineLink implements TransportLink {
    * ```
    */
   watch(addr: number, onRing: () => void): LinkWatch {
-    let set = this.#watchers.get(addr);
-    if (set === undefined) {
-      set = new Set();
-      this.#watchers.set(addr, set);
-    }
-    const watcher = (): void => onRing();
-    set.add(watcher);
-    const watchers = set;
+    const watcher: Watcher = { onRing: () => onRing(), stopped: false };
+    this.#watchers.set(addr, [...(this.#watchers.get(addr) ?? []), watcher]);
     onRing();
     return {
       stop: () => {
-        watchers.delete(watcher);
+        if (watcher.stopped) return;
+        watcher.stopped = true;
+        const rest = (this.#watchers.get(addr) ?? []).filter((w) => w !== watcher);
+        if (rest.length === 0) this.#watchers.delete(addr);
+        else this.#watchers.set(addr, rest);
       },
     };
   }
 
-  /**
-   * `'not-equal'` if the word changed, else `'timed-out'` immediately (see the class notes).
-   *
-   * @param addr - guest address of the word
-   * @param expected - the value last seen
-   * @param _timeoutMs - ignored: inline waits never block
-   * @returns how the wait ended
-   * @example
-   * ```ts
-   * await link.waitForChange(base + MmioDoorbell.TRAP_ACK, seq - 1, 100); // 'not-equal'
-   * ```
-   */
   waitForChange(addr: number, expected: number, _timeoutMs: number): Promise<WaitResult> {
     const now = this.#memory.atomicLoadU32(addr);
     return Promise.resolve(now !== expected >>> 0 ? 'not-equal' : 'timed-out');

@@ -1,3 +1,4 @@
+export { type GsoFrameReceiver, type GsoNetPort, isGsoNetPort } from './gso-net-port.js';
 export {
   addInternetChecksum,
   finishInternetChecksum,
@@ -9,6 +10,7 @@ export {
   type VirtioNetConfig,
 } from './net-config.js';
 export {
+  VIRTIO_NET_FEATURE_DEPENDENCIES,
   VIRTIO_NET_HDR_SIZE,
   VirtioNetConfigOffset,
   VirtioNetFeature,
@@ -26,4 +28,10 @@ export {
   type VirtioNetDriverOptions,
   type VirtioNetDriverStats,
 } from './net-driver.js';
+export {
+  createOffloadLink,
+  OffloadLinkEndpoint,
+  type OffloadLinkOptions,
+  type OffloadLinkStats,
+} from './offload-link.js';
 export { VirtioNetError, type VirtioNetErrorCode } from './virtio-net-error.js';

@@ -1,3 +1,5 @@
+import type { FeatureDependency } from '../../feature-dependencies.js';
+
 /**
  * virtio-net feature bits (virtio 1.2 §5.1.3): the device-specific bits libos knows.
  * Bits not listed here are never offered by {@link VirtioNetDeviceModel} nor accepted by
@@ -18,7 +20,11 @@ export const VirtioNetFeature = {
   MTU: 3,
   /** Device has given a MAC address in `mac` (§5.1.4). */
   MAC: 5,
-  /** Driver can receive TSOv4 (large TCP/IPv4 segments, §5.1.6.4); requires GUEST_CSUM. Not offered by libos. */
+  /**
+   * Driver can receive TSOv4 (TCP/IPv4 frames above MTU + 14 with gso_type TCPV4,
+   * §5.1.6.4); requires GUEST_CSUM (§5.1.3.1). Offered by {@link VirtioNetDeviceModel}
+   * when its backend is a {@link GsoNetPort}.
+   */
   GUEST_TSO4: 7,
   /** Device can receive TSOv4 from the driver and segments it (§5.1.6.2); requires CSUM (§5.1.3.1). */
   HOST_TSO4: 11,
@@ -27,6 +33,25 @@ export const VirtioNetFeature = {
   /** Configuration `status` is available (§5.1.4). */
   STATUS: 16,
 } as const;
+
+/**
+ * The feature dependencies of virtio 1.2 §5.1.3.1 among the bits libos knows: a driver
+ * passes them to {@link DriverCore} so that a device offering, say, HOST_TSO4 without
+ * CSUM does not get HOST_TSO4 accepted.
+ *
+ * @example
+ * ```ts
+ * import { dropUnmetFeatures, featureMask, VIRTIO_NET_FEATURE_DEPENDENCIES, VirtioNetFeature } from '@libos/virtio';
+ * const accepted = dropUnmetFeatures(
+ *   featureMask(VirtioNetFeature.GUEST_TSO4, VirtioNetFeature.GUEST_CSUM),
+ *   VIRTIO_NET_FEATURE_DEPENDENCIES,
+ * ); // both kept
+ * ```
+ */
+export const VIRTIO_NET_FEATURE_DEPENDENCIES: readonly FeatureDependency[] = [
+  { feature: VirtioNetFeature.GUEST_TSO4, requires: [VirtioNetFeature.GUEST_CSUM] },
+  { feature: VirtioNetFeature.HOST_TSO4, requires: [VirtioNetFeature.CSUM] },
+];
 
 /**
  * `flags` bits of the virtio-net header (virtio 1.2 §5.1.6).

@@ -6,6 +6,7 @@ import { featureMask, hasFeature } from '../../feature-bits.js';
 import { DescriptorChain } from '../../queue/descriptor-chain.js';
 import type { SplitQueueDevice } from '../../queue/split-queue-device.js';
 import { copyFromChain, copyToChain } from './chain-copy.js';
+import { type GsoFrameReceiver, type GsoNetPort, isGsoNetPort } from './gso-net-port.js';
 import { encodeVirtioNetConfig, readLe16, writeLe16 } from './net-config.js';
 import {
   ETHERNET_HEADER_BYTES,
@@ -64,9 +65,16 @@ export interface VirtioNetDeviceModelOptions {
    * Offer VIRTIO_NET_F_HOST_TSO4: the driver may hand over TCP/IPv4 frames of up to
    * 65535 + 14 bytes, which the model splits into MSS-sized segments (§5.1.6.2). Only
    * offered together with CSUM (§5.1.3.1), so ignored when `checksumOffload` is false.
-   * Default true. Costs one 64 KiB staging buffer. GUEST_TSO4 is never offered.
+   * Default true. Costs one 64 KiB staging buffer. When the backend is a
+   * {@link GsoNetPort}, TSO requests are not segmented here but handed over whole.
    */
   readonly segmentationOffload?: boolean;
+  /**
+   * Offer VIRTIO_NET_F_GUEST_TSO4 when the backend is a {@link GsoNetPort} (which can
+   * deliver GSO frames) and `checksumOffload` is on (GUEST_TSO4 needs GUEST_CSUM,
+   * §5.1.3.1). Default true. Costs one 64 KiB staging buffer.
+   */
+  readonly guestSegmentationOffload?: boolean;
   /** Initial link state (`status` LINK_UP). Default true. */
   readonly linkUp?: boolean;
   /** Most frames moved from the backend into the receive queue per serve. Default 64. */
@@ -100,9 +108,18 @@ export interface VirtioNetDeviceStats {
   rxBytes: number;
   /** Receive chains used (more than `rxFrames` when frames span several buffers). */
   rxBuffers: number;
-  /** Backend frames dropped: longer than MTU + 14, or than a receive buffer without MRG_RXBUF. */
+  /** Backend frames dropped: longer than MTU + 14, or than a receive buffer without MRG_RXBUF; malformed GSO frames. */
   rxDropped: number;
+  /** TSO chains handed to a {@link GsoNetPort} backend whole (not segmented; also in `txFrames`). */
+  txGsoForwarded: number;
+  /** GSO frames from the backend written whole into the receive queue (GUEST_TSO4; also in `rxFrames`). */
+  rxGsoFrames: number;
+  /** GSO frames from the backend cut into segments here (no GUEST_TSO4, or too large for the buffers); each segment is in `rxFrames`. */
+  rxSegmented: number;
 }
+
+/** Outcome of writing one frame into receive chains. */
+type Placement = 'placed' | 'needs-buffers' | 'too-large';
 
 const DEFAULT_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
 const DEFAULT_QUEUE_SIZE = 256;
@@ -113,8 +130,9 @@ const DEFAULT_RECEIVE_BUDGET = 64;
  * with one receive and one transmit queue whose frames go to and come from a **backend
  * port**, any `NetDevice` (`@libos/net`) on the host side (e.g. one end of `createLink()`).
  *
- * Offers MAC, STATUS, MTU, and (by default) CSUM, GUEST_CSUM, HOST_TSO4 and MRG_RXBUF.
- * GUEST_TSO4 is not offered: frames from the backend are never larger than MTU + 14.
+ * Offers MAC, STATUS, MTU, and (by default) CSUM, GUEST_CSUM, HOST_TSO4 and MRG_RXBUF;
+ * GUEST_TSO4 too when the backend is a {@link GsoNetPort} (e.g. {@link createOffloadLink}),
+ * the only kind of backend that delivers frames larger than MTU + 14.
  *
  * **Transmit** (queue 1, on every notification and {@link VirtioNetDeviceModel.poll}):
  * each chain is `virtio_net_hdr` (12 bytes) + frame, device-readable only. The header is
@@ -129,7 +147,9 @@ const DEFAULT_RECEIVE_BUDGET = 64;
  * identification and header checksum, TCP sequence number, flags and checksum. If the
  * backend refuses a segment, the chain is kept with its position: the next serve
  * resumes at that segment (none lost, none sent twice); the chain is returned once all
- * have gone.
+ * have gone. When the backend is a {@link GsoNetPort}, the validated request is not
+ * segmented: it goes whole to `backend.transmitGso` with its `gso_size` (a vhost
+ * switch's pass-through; the receiving side segments only if it must).
  *
  * **Receive** (queue 0): a frame is pulled from `backend.receive` only once a receive
  * chain is in hand, so when the driver's ring is empty frames **wait in the backend**
@@ -137,6 +157,17 @@ const DEFAULT_RECEIVE_BUDGET = 64;
  * header + frame; with MRG_RXBUF it may span several chains (`num_buffers` set in the
  * first header, §5.1.6.4); a frame that does not fit the chains available yet is staged
  * (one frame, bounded) until the driver posts more.
+ *
+ * **Large receive** (GUEST_TSO4, §5.1.6.4): a GSO frame from a {@link GsoNetPort}
+ * backend reaches a driver that negotiated GUEST_TSO4 whole, with gso_type TCPV4,
+ * `gso_size` (at most this MTU − the frame's headers), `hdr_len`, and NEEDS_CSUM with
+ * `csum_start` at the TCP header and `csum_offset` 16 — the TCP checksum field holds
+ * the pseudo-header sum only (§5.1.6.4.1: a partial checksum the driver need not
+ * verify). With MRG_RXBUF it spans as many buffers as needed (`num_buffers`); without,
+ * it needs one buffer of 12 + the frame (§5.1.6.3.1 asks such drivers for 65562-byte
+ * buffers). A GSO frame that the driver cannot take whole — no GUEST_TSO4, a buffer too
+ * small, or a whole ring too small — is cut here into MSS-sized segments with complete
+ * checksums (DATA_VALID with GUEST_CSUM), so nothing is lost for want of an offload.
  *
  * **Hostile driver input never throws** out of the device loop:
  * - structural errors — a transmit chain with device-writable descriptors or fewer than
@@ -189,18 +220,24 @@ export class VirtioNetDeviceModel {
     rxBytes: 0,
     rxBuffers: 0,
     rxDropped: 0,
+    txGsoForwarded: 0,
+    rxGsoFrames: 0,
+    rxSegmented: 0,
   };
 
   readonly #guest: Uint8Array;
   readonly #maxFrame: number;
   readonly #backendMaxFrame: number;
   readonly #receiveBudget: number;
+  /** The backend as a GSO port, or null when it carries only MTU-sized frames. */
+  readonly #gsoPort: GsoNetPort | null;
   #linkUp: boolean;
 
   // Negotiated, fixed at DRIVER_OK.
   #mergeable = false;
   #guestCsum = false;
   #hostTso = false;
+  #guestTso = false;
 
   // Transmit: one validated chain may wait for the backend.
   readonly #txChain: DescriptorChain;
@@ -219,6 +256,7 @@ export class VirtioNetDeviceModel {
   #gsoOffset = 0;
   #gsoIndex = 0;
   readonly #fillSegment: FrameFiller;
+  readonly #fillGso: FrameFiller;
 
   // Receive: chains popped for the frame in progress, the frame's progress, one staged frame.
   readonly #rxChains: DescriptorChain[];
@@ -232,7 +270,20 @@ export class VirtioNetDeviceModel {
   #rxPacketOffset = 0;
   #rxStagedLength = -1;
   #rxStagedVerified = false;
+  #rxStagedGso = false; // the staged frame is the GSO frame in #rxLargeStage
   readonly #onBackendFrame: FrameReceiver;
+  readonly #onBackendGso: GsoFrameReceiver;
+
+  // Large receive: one GSO frame (staged whole, or being cut into segments).
+  readonly #rxLargeStage: Uint8Array | null;
+  #rxGsoSize = 0; // gso_size of the GSO frame being placed whole; 0 = an ordinary frame
+  #rxGsoHeaderLength = 0;
+  #rxGsoCsumStart = 0;
+  #rxSegLength = 0; // length of the frame in #rxLargeStage being segmented
+  #rxSegHeaderLength = -1; // -1: no segmentation in progress
+  #rxSegSize = 0;
+  #rxSegOffset = 0;
+  #rxSegIndex = 0;
 
   /**
    * @param placement - memory, register block and doorbells (the same shape a worker
@@ -274,15 +325,24 @@ export class VirtioNetDeviceModel {
     this.#rxStage = new Uint8Array(this.#maxFrame);
     this.#fillTx = (buffer) => this.#fillTransmit(buffer);
     this.#fillSegment = (buffer) => this.#fillTcpSegment(buffer);
+    this.#fillGso = (buffer) => this.#fillGsoFrame(buffer);
     this.#onBackendFrame = (frame, verified) => this.#receiveFrame(frame, verified);
+    this.#onBackendGso = (frame, gsoSize, verified) =>
+      gsoSize === 0 ? this.#receiveFrame(frame, verified) : this.#receiveGso(frame, gsoSize);
+    this.#gsoPort = isGsoNetPort(backend) ? backend : null;
 
     const offload = options.checksumOffload ?? true;
     const tso = offload && (options.segmentationOffload ?? true); // §5.1.3.1: needs CSUM
     this.#gsoStage = tso ? new Uint8Array(TSO_MAX_FRAME) : null;
+    // §5.1.3.1: GUEST_TSO4 needs GUEST_CSUM; only a GSO port delivers large frames.
+    const guestTso =
+      offload && this.#gsoPort !== null && (options.guestSegmentationOffload ?? true);
+    this.#rxLargeStage = this.#gsoPort !== null ? new Uint8Array(TSO_MAX_FRAME) : null;
     const features =
       featureMask(VirtioNetFeature.MAC, VirtioNetFeature.STATUS, VirtioNetFeature.MTU) |
       (offload ? featureMask(VirtioNetFeature.CSUM, VirtioNetFeature.GUEST_CSUM) : 0n) |
       (tso ? featureMask(VirtioNetFeature.HOST_TSO4) : 0n) |
+      (guestTso ? featureMask(VirtioNetFeature.GUEST_TSO4) : 0n) |
       ((options.mergeableRxBuffers ?? true) ? featureMask(VirtioNetFeature.MRG_RXBUF) : 0n);
     this.core = new DeviceModelCore(placement, {
       deviceId: DeviceType.NET,
@@ -303,6 +363,9 @@ export class VirtioNetDeviceModel {
         this.#hostTso =
           hasFeature(negotiated, VirtioNetFeature.HOST_TSO4) &&
           hasFeature(negotiated, VirtioNetFeature.CSUM);
+        this.#guestTso =
+          hasFeature(negotiated, VirtioNetFeature.GUEST_TSO4) &&
+          hasFeature(negotiated, VirtioNetFeature.GUEST_CSUM);
       },
     });
   }
@@ -376,9 +439,15 @@ export class VirtioNetDeviceModel {
         this.#txHeld = true;
       }
       if (this.#gsoHeaderLength >= 0) {
-        if (!this.#sendSegments()) return false;
+        const port = this.#gsoPort;
+        const whole = this.#gsoHeaderLength + this.#gsoPayloadLength;
+        if (port !== null && this.#gsoIndex === 0 && whole <= port.maxGsoFrame) {
+          if (!this.#forwardGso(port)) return false;
+        } else {
+          if (!this.#sendSegments()) return false;
+          this.stats.txSegmented++;
+        }
         this.#txHeld = false;
-        this.stats.txSegmented++;
         queue.pushUsed(chain, 0);
         continue;
       }
@@ -491,6 +560,29 @@ export class VirtioNetDeviceModel {
     return true;
   }
 
+  /**
+   * Hands the held TSO request whole to a GSO backend (virtio 1.2 §5.1.6.2 pass-through:
+   * the frame keeps its partial checksum and travels with `gso_size`). False when the
+   * backend refuses it (kept for the next serve or poll).
+   */
+  #forwardGso(port: GsoNetPort): boolean {
+    const length = this.#gsoHeaderLength + this.#gsoPayloadLength;
+    if (!port.transmitGso(length, this.#gsoSize, this.#fillGso)) {
+      this.stats.txDeferred++;
+      return false;
+    }
+    this.#gsoHeaderLength = -1;
+    this.stats.txFrames++;
+    this.stats.txBytes += length;
+    this.stats.txGsoForwarded++;
+    return true;
+  }
+
+  /** Fills the backend's buffer with the staged TSO frame (runs inside `transmitGso`). */
+  #fillGsoFrame(buffer: Uint8Array): void {
+    buffer.set(this.#gsoStage!.subarray(0, buffer.length));
+  }
+
   /** Fills the backend's buffer with the next TSO segment (runs inside `backend.transmit`). */
   #fillTcpSegment(buffer: Uint8Array): void {
     const n = buffer.length - this.#gsoHeaderLength;
@@ -518,19 +610,42 @@ export class VirtioNetDeviceModel {
 
   #serveRx(queue: SplitQueueDevice): boolean {
     this.#rxQueue = queue;
-    // A frame staged earlier goes first: order is kept.
-    if (this.#rxStagedLength >= 0) {
-      const staged = this.#rxStage.subarray(0, this.#rxStagedLength);
-      if (!this.#place(queue, staged, this.#rxStagedVerified)) return false;
-      this.#rxStagedLength = -1;
-    }
+    // A frame staged earlier (and the rest of a segmented GSO frame) goes first: order is kept.
+    if (!this.#flushPending(queue)) return false;
+    const port = this.#gsoPort;
     for (let n = 0; n < this.#receiveBudget && !queue.broken; n++) {
       // Pull a frame from the backend only with a buffer in hand: otherwise it waits there.
       if (this.#rxHeld === 0 && !this.#popReceive(queue)) break;
-      if (this.backend.receive(this.#onBackendFrame, 1) === 0) break;
-      if (this.#rxStagedLength >= 0) break; // waiting for more buffers
+      const got =
+        port !== null
+          ? port.receiveGso(this.#onBackendGso, 1)
+          : this.backend.receive(this.#onBackendFrame, 1);
+      if (got === 0) break;
+      if (!this.#flushPending(queue)) break; // waiting for more buffers
     }
     return false; // chains left available on purpose: they wait for frames
+  }
+
+  /**
+   * Places the staged frame, then the remaining segments of a GSO frame being cut here.
+   * False while the driver has not posted enough buffers (progress is kept).
+   */
+  #flushPending(queue: SplitQueueDevice): boolean {
+    for (;;) {
+      if (this.#rxStagedLength >= 0) {
+        const length = this.#rxStagedLength;
+        const gso = this.#rxStagedGso;
+        const source = gso ? this.#rxLargeStage! : this.#rxStage;
+        const frame = source.subarray(0, length);
+        const outcome = this.#place(queue, frame, this.#rxStagedVerified, gso);
+        if (outcome === 'needs-buffers') return false;
+        this.#rxStagedLength = -1;
+        this.#rxStagedGso = false;
+        if (outcome === 'too-large') this.#startSegmenting(frame); // already in the large stage
+      }
+      if (this.#rxSegHeaderLength < 0 || queue.broken) return true;
+      this.#stageNextSegment();
+    }
   }
 
   #receiveFrame(frame: Uint8Array, verified: boolean): void {
@@ -540,11 +655,83 @@ export class VirtioNetDeviceModel {
       this.stats.rxDropped++; // §5.1.6.5.1: never pass frames above MTU + 14
       return;
     }
-    if (!this.#place(queue, frame, verified)) {
+    if (this.#place(queue, frame, verified, false) === 'needs-buffers') {
       this.#rxStage.set(frame);
       this.#rxStagedLength = frame.length;
       this.#rxStagedVerified = verified;
+      this.#rxStagedGso = false;
     }
+  }
+
+  /**
+   * A GSO frame from the backend (see {@link GsoFrameReceiver}): whole to a GUEST_TSO4
+   * driver (§5.1.6.4), else cut into segments here. Malformed ones are dropped.
+   */
+  #receiveGso(frame: Uint8Array, gsoSize: number): void {
+    const queue = this.#rxQueue;
+    const stage = this.#rxLargeStage;
+    if (queue === null || queue.broken || stage === null) return;
+    const length = frame.length;
+    const headerLength = tcpIpv4HeaderLength(frame, length);
+    // Segments must fit this MTU: the MSS shrinks when the sender's link was wider.
+    const mss = Math.min(gsoSize, this.#maxFrame - headerLength);
+    if (length > stage.length || headerLength < 0 || mss < 1) {
+      this.stats.rxDropped++;
+      return;
+    }
+    if (this.#guestTso) {
+      this.#rxGsoSize = mss;
+      this.#rxGsoHeaderLength = headerLength;
+      this.#rxGsoCsumStart = ETHERNET_HEADER_BYTES + (frame[ETHERNET_HEADER_BYTES]! & 0x0f) * 4;
+      const outcome = this.#place(queue, frame, true, true);
+      if (outcome === 'placed') return;
+      stage.set(frame);
+      if (outcome === 'needs-buffers') {
+        this.#rxStagedLength = length;
+        this.#rxStagedVerified = true;
+        this.#rxStagedGso = true;
+        return;
+      }
+      this.#startSegmenting(stage.subarray(0, length));
+      return;
+    }
+    stage.set(frame);
+    this.#rxGsoSize = mss;
+    this.#startSegmenting(stage.subarray(0, length));
+  }
+
+  /** Begins cutting the GSO frame in the large stage into segments of `#rxGsoSize`. */
+  #startSegmenting(frame: Uint8Array): void {
+    this.#rxSegLength = frame.length;
+    this.#rxSegHeaderLength = tcpIpv4HeaderLength(frame, frame.length);
+    this.#rxSegSize = this.#rxGsoSize;
+    this.#rxSegOffset = 0;
+    this.#rxSegIndex = 0;
+    this.stats.rxSegmented++;
+  }
+
+  /** Writes the next segment into the ordinary stage (complete checksums) and stages it. */
+  #stageNextSegment(): void {
+    const headerLength = this.#rxSegHeaderLength;
+    const payload = this.#rxSegLength - headerLength;
+    const n = Math.min(this.#rxSegSize, payload - this.#rxSegOffset);
+    const last = this.#rxSegOffset + n >= payload;
+    const length = headerLength + n;
+    const source = this.#rxLargeStage!;
+    writeTcpSegment(
+      this.#rxStage.subarray(0, length),
+      source,
+      headerLength,
+      this.#rxSegOffset,
+      this.#rxSegIndex,
+      last,
+    );
+    this.#rxSegOffset += n;
+    this.#rxSegIndex++;
+    if (last) this.#rxSegHeaderLength = -1;
+    this.#rxStagedLength = length;
+    this.#rxStagedVerified = true; // checksums computed just now
+    this.#rxStagedGso = false;
   }
 
   /** Pops a receive chain into the next free slot; checks it is device-writable and ≥ 12 bytes. */
@@ -572,38 +759,45 @@ export class VirtioNetDeviceModel {
    *  ├ hdr (num_buffers = n) ┼ frame… ┤ ├ …frame… (full) ┤ ├ …frame ┼ unused ┤
    * ```
    */
-  #place(queue: SplitQueueDevice, frame: Uint8Array, verified: boolean): boolean {
+  #place(queue: SplitQueueDevice, frame: Uint8Array, verified: boolean, gso: boolean): Placement {
     const length = frame.length;
     const total = VIRTIO_NET_HDR_SIZE + length;
+    this.#writeReceiveHeader(verified, gso);
     const header = this.#rxHeader;
-    // §5.1.6.5.1: flags 0 unless GUEST_CSUM lets us report DATA_VALID.
-    header[HDR_FLAGS] = verified && this.#guestCsum ? VirtioNetHeaderFlag.DATA_VALID : 0;
     if (!this.#mergeable) {
-      if (this.#rxHeld === 0 && !this.#popReceive(queue)) return false;
+      if (this.#rxHeld === 0 && !this.#popReceive(queue)) return 'needs-buffers';
       const chain = this.#rxChains[0]!;
       if (chain.writableLength < total) {
+        if (gso) return 'too-large'; // §5.1.6.3.1 asks for 65562 bytes: segment instead
         this.stats.rxDropped++; // the buffer stays for the next frame
-        return true;
+        return 'placed';
       }
       writeLe16(header, HDR_NUM_BUFFERS, 1); // §5.1.6.5.1: num_buffers is 1
       copyToChain(this.#guest, chain, 0, header, 0, VIRTIO_NET_HDR_SIZE);
       copyToChain(this.#guest, chain, VIRTIO_NET_HDR_SIZE, frame, 0, length);
       queue.pushUsed(chain, total);
       this.#rxHeld = 0;
-      this.#received(length, 1);
-      return true;
+      this.#received(length, 1, gso);
+      return 'placed';
     }
     for (;;) {
       if (this.#rxCursor === this.#rxHeld) {
         if (this.#rxHeld === queue.size) {
+          if (gso) {
+            // The whole ring cannot hold it: start over with these chains, as segments.
+            this.#rxCursor = 0;
+            this.#rxChainOffset = 0;
+            this.#rxPacketOffset = 0;
+            return 'too-large';
+          }
           // §5.1.4.2: the driver must supply enough buffers for one MTU-sized frame.
           queue.reportViolation(
             'BAD_REQUEST',
             `virtio-net: ${queue.size} receive buffers cannot hold a ${length}-byte frame`,
           );
-          return true;
+          return 'placed';
         }
-        if (!this.#popReceive(queue)) return false;
+        if (!this.#popReceive(queue)) return 'needs-buffers';
         this.#rxChainOffset = 0;
       }
       const chain = this.#rxChains[this.#rxCursor]!;
@@ -621,6 +815,7 @@ export class VirtioNetDeviceModel {
       }
       if (this.#rxPacketOffset === total) break;
       this.#rxCursor++; // this chain is full (§5.1.6.5.1: all but the last used completely)
+      this.#rxChainOffset = 0;
     }
     const used = this.#rxCursor + 1;
     writeLe16(this.#rxNumBuffers, 0, used);
@@ -630,15 +825,44 @@ export class VirtioNetDeviceModel {
       queue.pushUsed(c, c.writableLength);
     }
     queue.pushUsed(this.#rxChains[this.#rxCursor]!, this.#rxChainOffset);
-    this.#rxHeld = 0;
+    // Chains popped beyond this frame (after a 'too-large' restart) move to the front.
+    const chains = this.#rxChains;
+    const done = this.#rxCursor + 1;
+    for (let i = done; i < this.#rxHeld; i++) {
+      const spare = chains[i - done]!;
+      chains[i - done] = chains[i]!;
+      chains[i] = spare;
+    }
+    this.#rxHeld -= done;
     this.#rxCursor = 0;
     this.#rxChainOffset = 0;
     this.#rxPacketOffset = 0;
-    this.#received(length, used);
-    return true;
+    this.#received(length, used, gso);
+    return 'placed';
   }
 
-  #received(length: number, buffers: number): void {
+  /**
+   * The receive header (virtio 1.2 §5.1.6.4): flags 0 unless GUEST_CSUM lets us report
+   * DATA_VALID; a GSO frame (GUEST_TSO4) carries gso_type TCPV4, `hdr_len`, `gso_size`
+   * and NEEDS_CSUM with the TCP checksum position (§5.1.6.4.1). `num_buffers` is set later.
+   */
+  #writeReceiveHeader(verified: boolean, gso: boolean): void {
+    const header = this.#rxHeader;
+    header.fill(0);
+    if (gso) {
+      header[HDR_FLAGS] = VirtioNetHeaderFlag.NEEDS_CSUM;
+      header[HDR_GSO_TYPE] = VirtioNetGsoType.TCPV4;
+      writeLe16(header, HDR_HDR_LEN, this.#rxGsoHeaderLength);
+      writeLe16(header, HDR_GSO_SIZE, this.#rxGsoSize);
+      writeLe16(header, HDR_CSUM_START, this.#rxGsoCsumStart);
+      writeLe16(header, HDR_CSUM_OFFSET, TCP_CHECKSUM_OFFSET);
+      return;
+    }
+    header[HDR_FLAGS] = verified && this.#guestCsum ? VirtioNetHeaderFlag.DATA_VALID : 0;
+  }
+
+  #received(length: number, buffers: number, gso: boolean): void {
+    if (gso) this.stats.rxGsoFrames++;
     this.stats.rxFrames++;
     this.stats.rxBytes += length;
     this.stats.rxBuffers += buffers;
@@ -654,7 +878,10 @@ export class VirtioNetDeviceModel {
     this.#rxChainOffset = 0;
     this.#rxPacketOffset = 0;
     this.#rxStagedLength = -1;
+    this.#rxStagedGso = false;
+    this.#rxSegHeaderLength = -1;
     this.#mergeable = false;
     this.#guestCsum = false;
+    this.#guestTso = false;
   }
 }

@@ -4,6 +4,7 @@ import type { FrameFiller, FrameReceiver, NetDevice, NetDeviceCapabilities } fro
 import { DriverCore } from '../../core/driver-core.js';
 import { DeviceType } from '../../device-type.js';
 import { featureMask } from '../../feature-bits.js';
+import type { FeatureDependency } from '../../feature-dependencies.js';
 import type { SplitQueueDriver } from '../../queue/split-queue-driver.js';
 import type { TransportLink } from '../../transport/transport-link.js';
 import { decodeVirtioNetConfig, readLe16, writeLe16 } from './net-config.js';
@@ -18,6 +19,7 @@ import {
   HDR_NUM_BUFFERS,
   RX_QUEUE,
   TX_QUEUE,
+  VIRTIO_NET_FEATURE_DEPENDENCIES,
   VIRTIO_NET_HDR_SIZE,
   VirtioNetConfigOffset,
   VirtioNetFeature,
@@ -66,6 +68,25 @@ export interface VirtioNetDriverOptions {
    * up to 65535 + 14 bytes, sent from a separate pool of `largeTxBuffers` 64 KiB buffers.
    */
   readonly segmentationOffload?: boolean;
+  /**
+   * Negotiate VIRTIO_NET_F_GUEST_TSO4 when offered: `receive` may then lend TCP/IPv4
+   * frames of up to 65535 + 14 bytes (see {@link VirtioNetDriver.receiveSegmentationOffload}).
+   * Default false, because a `NetDevice` consumer expects frames up to MTU + 14 unless
+   * it asked for more. Accepted only with GUEST_CSUM (§5.1.3.1) **and MRG_RXBUF**: this
+   * driver never posts the 65562-byte buffers §5.1.6.3.1 asks for without MRG_RXBUF
+   * (16 MiB for a 256-entry ring); such large frames arrive spread over ordinary
+   * buffers instead. Costs one 64 KiB reassembly buffer.
+   */
+  readonly receiveSegmentationOffload?: boolean;
+  /**
+   * Frames `transmit` queues before it notifies the device (1..queue size). Default 1:
+   * every frame is published and the device notified if it asked (EVENT_IDX). With
+   * more, frames are published and the doorbell rung once per `transmitBatch` frames,
+   * and also by `flush`, `poll`, `receive`, `close` and whenever `transmit` runs out of
+   * buffers — so a run loop that calls `receive` or `poll` never leaves frames behind.
+   * Fewer doorbells and device wake-ups per frame; a frame may wait until then.
+   */
+  readonly transmitBatch?: number;
   /** Number of 64 KiB transmit buffers for TSO frames (1..queue size). Default 4. */
   readonly largeTxBuffers?: number;
   /** MAC address to use when the device offers none (VIRTIO_NET_F_MAC). Default 02:00 + base. */
@@ -89,8 +110,10 @@ export interface VirtioNetDriverOptions {
 export interface VirtioNetDriverStats {
   /** Frames lent to `receive` callers. */
   rxFrames: number;
-  /** Frames the device returned malformed (shorter than a header + 14 bytes, bad `num_buffers`, too long): dropped. */
+  /** Frames the device returned malformed (shorter than a header + 14 bytes, bad `num_buffers`, too long, a GSO type not negotiated): dropped. */
   rxErrors: number;
+  /** Of `rxFrames`, GSO frames (gso_type TCPV4, GUEST_TSO4) lent whole. */
+  rxLargeFrames: number;
   /** Frames queued by `transmit`. */
   txFrames: number;
   /** `transmit` calls refused for lack of a free buffer (back-pressure). */
@@ -107,6 +130,11 @@ const DEFAULT_QUEUE_SIZE = 256;
 const MERGEABLE_RX_BUFFER = 2048;
 const DEFAULT_MTU = 1500;
 const DEFAULT_LARGE_TX_BUFFERS = 4;
+/** §5.1.3.1, plus this driver's rule: GUEST_TSO4 only with MRG_RXBUF (see the option). */
+const DRIVER_FEATURE_DEPENDENCIES: readonly FeatureDependency[] = [
+  ...VIRTIO_NET_FEATURE_DEPENDENCIES,
+  { feature: VirtioNetFeature.GUEST_TSO4, requires: [VirtioNetFeature.MRG_RXBUF] },
+];
 
 function roundUp64(n: number): number {
   return Math.ceil(n / 64) * 64;
@@ -118,14 +146,19 @@ function roundUp64(n: number): number {
  *
  * - **Capabilities** come from negotiation: MTU from the configuration (VIRTIO_NET_F_MTU,
  *   else 1500), transmit checksum offload = CSUM, receive = GUEST_CSUM, segmentation
- *   offload = HOST_TSO4 (negotiated only with CSUM; GUEST_TSO4 is not implemented, so
- *   received frames are never above MTU + 14). `macAddress` from the configuration
- *   (VIRTIO_NET_F_MAC).
+ *   offload = HOST_TSO4 (negotiated only with CSUM). Feature dependencies (§5.1.3.1)
+ *   are enforced at negotiation: a device offering HOST_TSO4 without CSUM does not get
+ *   HOST_TSO4. `macAddress` from the configuration (VIRTIO_NET_F_MAC).
  * - **Receive**: the receive queue is kept full of `BufferPool` (`@libos/mem`) buffers. `receive`
  *   reclaims used buffers, lends each frame (`buffer[12, len)`, a view cached per buffer
- *   and length) with `checksumVerified` = DATA_VALID, and re-posts the buffer; one
+ *   and length) with `checksumVerified` = DATA_VALID or NEEDS_CSUM (a partial checksum
+ *   from an in-host sender: trusted, not verified), and re-posts the buffer; one
  *   doorbell per call. With MRG_RXBUF a frame spanning several buffers is reassembled
  *   into a scratch buffer first.
+ * - **Large receive** (GUEST_TSO4, opt-in with `receiveSegmentationOffload`, only with
+ *   MRG_RXBUF): TCP/IPv4 frames up to 65535 + 14 with gso_type TCPV4 are reassembled
+ *   into a 64 KiB scratch buffer and lent whole; a GSO type that was not negotiated is
+ *   dropped (`rxErrors`).
  * - **Transmit**: `transmit` takes a free transmit buffer (reclaiming completed ones
  *   when none is free), lends `fill` the frame area after a 12-byte header, and queues
  *   it. With CSUM, TCP/UDP over IPv4 (unfragmented) or IPv6 (no extension headers)
@@ -164,6 +197,7 @@ export class VirtioNetDriver implements NetDevice {
   readonly stats: VirtioNetDriverStats = {
     rxFrames: 0,
     rxErrors: 0,
+    rxLargeFrames: 0,
     txFrames: 0,
     txRefused: 0,
     txChecksumOffloads: 0,
@@ -183,8 +217,12 @@ export class VirtioNetDriver implements NetDevice {
   readonly #mergeable: boolean;
   readonly #checksumTx: boolean;
   readonly #checksumRx: boolean;
+  readonly #guestTso: boolean;
   readonly #hasStatus: boolean;
   #linkUp = true;
+  /** Frames per transmit doorbell, and frames added since the last one. */
+  #txBatch = 1;
+  #txUnkicked = 0;
   /** Set by `close`: the rings and pools are freed, so nothing may touch them again. */
   #closed = false;
 
@@ -208,6 +246,8 @@ export class VirtioNetDriver implements NetDevice {
   #mergeLength = 0;
   #mergeVerified = false;
   #mergeBroken = false;
+  #mergeGso = false;
+  #mergeLimit = 0;
 
   private constructor(
     core: DriverCore,
@@ -231,6 +271,8 @@ export class VirtioNetDriver implements NetDevice {
     this.#mergeable = core.has(VirtioNetFeature.MRG_RXBUF);
     this.#checksumTx = core.has(VirtioNetFeature.CSUM);
     this.#checksumRx = core.has(VirtioNetFeature.GUEST_CSUM);
+    // Negotiated only with GUEST_CSUM and MRG_RXBUF (see the option).
+    this.#guestTso = core.has(VirtioNetFeature.GUEST_TSO4);
     this.#hasStatus = core.has(VirtioNetFeature.STATUS);
     this.macAddress = mac;
     this.capabilities = {
@@ -243,7 +285,7 @@ export class VirtioNetDriver implements NetDevice {
     this.#rxViewLengths = new Int32Array(rxPool.count).fill(-1);
     this.#txViews = txPool.buffers.map((b) => b.bytes);
     this.#txViewLengths = new Int32Array(txPool.count).fill(-1);
-    this.#scratch = new Uint8Array(this.#maxFrame);
+    this.#scratch = new Uint8Array(this.#guestTso ? TSO_MAX_FRAME : this.#maxFrame);
     this.#onRxUsed = this.#mergeable
       ? (token, len) => this.#rxUsedMerged(token, len)
       : (token, len) => this.#rxUsed(token, len);
@@ -280,6 +322,10 @@ export class VirtioNetDriver implements NetDevice {
         `receive buffers of ${rxSize} bytes cannot hold a header`,
       );
     }
+    const batch = options.transmitBatch ?? 1;
+    if (!Number.isInteger(batch) || batch < 1 || batch > queueSize) {
+      throw new VirtioNetError('BAD_OPTION', `transmit batch ${batch}: not 1..${queueSize}`);
+    }
     const large = options.largeTxBuffers ?? DEFAULT_LARGE_TX_BUFFERS;
     if (!Number.isInteger(large) || large < 1 || large > queueSize) {
       throw new VirtioNetError(
@@ -295,9 +341,12 @@ export class VirtioNetDriver implements NetDevice {
     const features =
       featureMask(VirtioNetFeature.MAC, VirtioNetFeature.STATUS, VirtioNetFeature.MTU) |
       (checksum ? featureMask(VirtioNetFeature.CSUM, VirtioNetFeature.GUEST_CSUM) : 0n) |
-      // §5.1.3.1: HOST_TSO4 requires CSUM; GUEST_TSO4 is not implemented.
+      // §5.1.3.1: HOST_TSO4 requires CSUM, GUEST_TSO4 GUEST_CSUM (also enforced below).
       (checksum && (options.segmentationOffload ?? true)
         ? featureMask(VirtioNetFeature.HOST_TSO4)
+        : 0n) |
+      (checksum && options.receiveSegmentationOffload === true
+        ? featureMask(VirtioNetFeature.GUEST_TSO4)
         : 0n) |
       ((options.mergeableRxBuffers ?? true) ? featureMask(VirtioNetFeature.MRG_RXBUF) : 0n);
     let driver: VirtioNetDriver | null = null;
@@ -309,6 +358,7 @@ export class VirtioNetDriver implements NetDevice {
       deviceId: DeviceType.NET,
       features,
       queueSizes: [queueSize, queueSize],
+      featureDependencies: DRIVER_FEATURE_DEPENDENCIES,
       ...(options.eventIdx === undefined ? {} : { eventIdx: options.eventIdx }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       onConfigChange: () => {
@@ -359,11 +409,24 @@ export class VirtioNetDriver implements NetDevice {
       await core.close().catch(() => {});
       throw e;
     }
+    driver.#txBatch = batch;
     driver.#readStatus();
     // Transmit buffers are reclaimed lazily when the pool runs dry: no interrupts needed.
     driver.#txq.disableInterrupts();
     driver.#fillReceiveQueue();
     return driver;
+  }
+
+  /**
+   * Whether GUEST_TSO4 was negotiated: `receive` may lend TCP/IPv4 frames above MTU + 14
+   * (up to 65535 + 14), delivered whole as the peer's stack sent them. Such a frame's
+   * TCP checksum field holds only the pseudo-header sum (the device sent it with
+   * NEEDS_CSUM, §5.1.6.4): it is lent with `checksumVerified` true, meaning "the
+   * payload was produced in-host and is trusted; do not verify", and a consumer that
+   * forwards it elsewhere must complete the checksum first.
+   */
+  get receiveSegmentationOffload(): boolean {
+    return this.#guestTso;
   }
 
   /** The first failure (device needs reset, hostile used ring), or null while healthy. */
@@ -390,6 +453,7 @@ export class VirtioNetDriver implements NetDevice {
     if (this.#closed || this.#receiving || this.core.failure !== null || this.#rxq.failed) {
       return 0;
     }
+    this.flush();
     this.#receiving = true;
     this.#onFrame = onFrame;
     this.#delivered = 0;
@@ -437,6 +501,7 @@ export class VirtioNetDriver implements NetDevice {
     if (this.#closed) return false;
     const pool = this.#txPool;
     if (pool.available === 0 || this.#txq.freeCount === 0) {
+      this.flush(); // frames still unannounced hold buffers the device cannot return
       this.#txq.pollUsed(this.#onTxUsed);
       if (this.#txq.failed) return false; // a hostile used ring, seen just now
     }
@@ -466,8 +531,26 @@ export class VirtioNetDriver implements NetDevice {
       return false;
     }
     this.stats.txFrames++;
-    this.core.kick(TX_QUEUE);
+    if (++this.#txUnkicked >= this.#txBatch) this.flush();
     return true;
+  }
+
+  /**
+   * Publishes the frames `transmit` queued since the last doorbell and notifies the
+   * device if it asked (virtio 1.2 §2.7.13, EVENT_IDX). Only needed with
+   * `transmitBatch` > 1, and even then `receive` and `poll` do it.
+   *
+   * @example
+   * ```ts
+   * for (const f of frames) nic.transmit(f.length, (b) => b.set(f));
+   * nic.flush();
+   * ```
+   */
+  flush(): void {
+    if (this.#txUnkicked === 0) return;
+    this.#txUnkicked = 0;
+    if (this.#closed || this.#txq.failed) return;
+    this.core.kick(TX_QUEUE);
   }
 
   /**
@@ -481,6 +564,7 @@ export class VirtioNetDriver implements NetDevice {
    * ```
    */
   poll(): void {
+    this.flush();
     this.core.poll();
   }
 
@@ -496,6 +580,7 @@ export class VirtioNetDriver implements NetDevice {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.flush();
     this.#closed = true;
     try {
       await this.core.close();
@@ -547,6 +632,7 @@ export class VirtioNetDriver implements NetDevice {
     if (pool === null || length > TSO_MAX_FRAME || !Number.isInteger(length)) return false;
     if (this.#closed || this.core.failure !== null || this.#txq.failed) return false;
     if (pool.available === 0 || this.#txq.freeCount === 0) {
+      this.flush(); // frames still unannounced hold buffers the device cannot return
       this.#txq.pollUsed(this.#onTxUsed);
       if (this.#txq.failed) return false;
     }
@@ -586,7 +672,7 @@ export class VirtioNetDriver implements NetDevice {
     }
     this.stats.txFrames++;
     this.stats.txSegmentationOffloads++;
-    this.core.kick(TX_QUEUE);
+    if (++this.#txUnkicked >= this.#txBatch) this.flush();
     return true;
   }
 
@@ -604,9 +690,12 @@ export class VirtioNetDriver implements NetDevice {
         this.stats.rxErrors++;
         return;
       }
-      const verified =
-        this.#checksumRx && (buffer.bytes[HDR_FLAGS]! & VirtioNetHeaderFlag.DATA_VALID) !== 0;
-      this.#deliver(this.#rxView(buffer, len), verified);
+      // GSO frames come only with GUEST_TSO4, which needs MRG_RXBUF here: drop any other.
+      if (buffer.bytes[HDR_GSO_TYPE] !== VirtioNetGsoType.NONE) {
+        this.stats.rxErrors++;
+        return;
+      }
+      this.#deliver(this.#rxView(buffer, len), this.#verified(buffer.bytes));
     } finally {
       this.#repost(buffer);
     }
@@ -623,20 +712,28 @@ export class VirtioNetDriver implements NetDevice {
           return;
         }
         const count = readLe16(bytes, HDR_NUM_BUFFERS);
-        const verified =
-          this.#checksumRx && (bytes[HDR_FLAGS]! & VirtioNetHeaderFlag.DATA_VALID) !== 0;
+        const verified = this.#verified(bytes);
+        // §5.1.6.4: gso_type TCPV4 only with GUEST_TSO4; anything else is malformed.
+        const gsoType = bytes[HDR_GSO_TYPE];
+        const gso = gsoType === VirtioNetGsoType.TCPV4 && this.#guestTso;
+        const badGso = gsoType !== VirtioNetGsoType.NONE && !gso;
         if (count <= 1) {
-          if (count === 0 || len < VIRTIO_NET_HDR_SIZE + ETHERNET_HEADER_BYTES) {
+          const frameLength = len - VIRTIO_NET_HDR_SIZE;
+          const tooLong = !gso && frameLength > this.#maxFrame;
+          if (count === 0 || badGso || tooLong || frameLength < ETHERNET_HEADER_BYTES) {
             this.stats.rxErrors++;
             return;
           }
-          this.#deliver(this.#rxView(buffer, len), verified);
+          this.#deliver(this.#rxView(buffer, len), verified, gso);
           return;
         }
         this.#mergeRemaining = count - 1;
         this.#mergeVerified = verified;
         this.#mergeLength = 0;
-        this.#mergeBroken = false;
+        this.#mergeBroken = badGso; // its buffers are still consumed, then it is dropped
+        this.#mergeGso = gso;
+        // Only a GSO frame may exceed MTU + 14 (up to 65535 + 14, the scratch size).
+        this.#mergeLimit = gso ? this.#scratch.length : this.#maxFrame;
         this.#append(bytes, VIRTIO_NET_HDR_SIZE, len);
         return;
       }
@@ -646,7 +743,8 @@ export class VirtioNetDriver implements NetDevice {
         this.stats.rxErrors++;
         return;
       }
-      this.#deliver(this.#scratch.subarray(0, this.#mergeLength), this.#mergeVerified);
+      const frame = this.#scratch.subarray(0, this.#mergeLength);
+      this.#deliver(frame, this.#mergeVerified, this.#mergeGso);
     } finally {
       this.#repost(buffer);
     }
@@ -654,8 +752,8 @@ export class VirtioNetDriver implements NetDevice {
 
   #append(bytes: Uint8Array, from: number, to: number): void {
     const n = to - from;
-    if (this.#mergeBroken || this.#mergeLength + n > this.#scratch.length) {
-      this.#mergeBroken = true; // longer than MTU + 14: dropped when complete
+    if (this.#mergeBroken || this.#mergeLength + n > this.#mergeLimit) {
+      this.#mergeBroken = true; // too long for its kind: dropped when complete
       return;
     }
     this.#scratch.set(bytes.subarray(from, to), this.#mergeLength);
@@ -671,7 +769,17 @@ export class VirtioNetDriver implements NetDevice {
     return view;
   }
 
-  #deliver(frame: Uint8Array, verified: boolean): void {
+  /**
+   * `checksumVerified` for a received header (virtio 1.2 §5.1.6.4): DATA_VALID, or
+   * NEEDS_CSUM — a partial checksum from an in-host sender whose payload is trusted.
+   */
+  #verified(header: Uint8Array): boolean {
+    const flags = VirtioNetHeaderFlag.DATA_VALID | VirtioNetHeaderFlag.NEEDS_CSUM;
+    return this.#checksumRx && (header[HDR_FLAGS]! & flags) !== 0;
+  }
+
+  #deliver(frame: Uint8Array, verified: boolean, gso = false): void {
+    if (gso) this.stats.rxLargeFrames++;
     this.stats.rxFrames++;
     this.#delivered++;
     this.#onFrame!(frame, verified);

@@ -11,13 +11,7 @@ import {
 } from '@libos/net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  return Uint8Array.from({ length: clean.length / 2 }, (_, i) =>
-    Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16),
-  );
-}
+import { hex } from './wire-fixture.js';
 
 /**
  * Linux ARP over a veth pair, captured with `tcpdump -xx` (Ethernet headers removed):

@@ -9,13 +9,7 @@ import {
 } from '@libos/net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  return Uint8Array.from({ length: clean.length / 2 }, (_, i) =>
-    Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16),
-  );
-}
+import { hex } from './wire-fixture.js';
 
 /** ARP request from Linux on a veth (tcpdump -xx): who-has 10.0.2.2 tell 10.0.2.15. */
 const ARP_REQUEST_FRAME = hex(`

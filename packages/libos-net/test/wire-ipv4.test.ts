@@ -10,21 +10,7 @@ import {
 } from '@libos/net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  return Uint8Array.from({ length: clean.length / 2 }, (_, i) =>
-    Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16),
-  );
-}
-
-/** Independent reference checksum: RFC 1071 §4.1 word by word. */
-function referenceChecksum(bytes: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i]! << 8) + (bytes[i + 1] ?? 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return ~sum & 0xffff;
-}
+import { hex, referenceChecksum } from './wire-fixture.js';
 
 /**
  * A DNS query (A? example.com) sent by Linux from 10.0.2.15:49152 to 10.0.2.3:53 over a

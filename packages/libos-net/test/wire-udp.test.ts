@@ -10,13 +10,7 @@ import {
 } from '@libos/net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, '');
-  return Uint8Array.from({ length: clean.length / 2 }, (_, i) =>
-    Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16),
-  );
-}
+import { hex } from './wire-fixture.js';
 
 /** Independent reference: RFC 768 checksum over pseudo header + datagram, byte by byte. */
 function referenceUdpChecksum(source: number, destination: number, datagram: Uint8Array): number {

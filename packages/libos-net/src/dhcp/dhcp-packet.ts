@@ -18,7 +18,7 @@
  * ```
  */
 
-import { readU16, readU32, writeU16, writeU32 } from './network-order.js';
+import { readU16, readU32, writeU16, writeU32 } from '../wire/bytes.js';
 
 /** Field offsets, RFC 2131 §2 Figure 1. */
 const FIELD = {

@@ -17,7 +17,7 @@ import {
   DhcpPacket,
   type DhcpPacketIssue,
 } from './dhcp-packet.js';
-import { readU16, readU32 } from './network-order.js';
+import { readU16, readU32 } from '../wire/bytes.js';
 
 /**
  * A BOOTP/DHCP message with the options this stack understands. IPv4 addresses are

@@ -16,7 +16,7 @@
  * ```
  */
 
-import { readU16, writeU16 } from '../dhcp/network-order.js';
+import { readU16, writeU16 } from '../wire/bytes.js';
 
 /** Field offsets, RFC 1035 §4.1.1. */
 const FIELD = { id: 0, flags: 2, qdcount: 4, ancount: 6, nscount: 8, arcount: 10 } as const;

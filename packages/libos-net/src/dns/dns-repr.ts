@@ -3,7 +3,7 @@
  * responses (names decompressed) and an uncompressed emitter (RFC 1035 §4.1).
  */
 
-import { readU16, readU32, writeU16, writeU32 } from '../dhcp/network-order.js';
+import { readU16, readU32, writeU16, writeU32 } from '../wire/bytes.js';
 import { DnsError } from './dns-error.js';
 import { encodeDnsName, readDnsName } from './dns-name.js';
 import { DNS_HEADER_LENGTH, DnsPacket, DnsType } from './dns-packet.js';

@@ -13,14 +13,20 @@ export interface StackRunner {
   stop(): Promise<void>;
 }
 
-export function runStack(stack: Stack, port: HostFramePort, clock = new HostClock()): StackRunner {
+export function runStack(
+  stack: Stack,
+  port: HostFramePort,
+  clock = new HostClock(),
+  alsoPoll: () => void = () => {},
+): StackRunner {
   let running = true;
   const loop = (async () => {
     while (running) {
       const now = clock.now();
+      alsoPoll();
       stack.poll(now);
       const at = stack.pollAt();
-      const waitMs = at === null ? 20 : Math.min(20, Math.max(0, Math.ceil((at - now) / 1000)));
+      const waitMs = at === null ? 5 : Math.min(5, Math.max(0, Math.ceil((at - now) / 1000)));
       await port.waitForFrame(waitMs);
     }
   })();

@@ -29,4 +29,5 @@ export {
   type LinkOptions,
 } from './phy/link.js';
 export * from './stack/index.js';
+export * from './tcp/index.js';
 export * from './wire/index.js';

@@ -3,6 +3,7 @@
  * untrusted bytes and an emitter that pads to the 300-byte BOOTP minimum.
  */
 
+import { readU16, readU32 } from '../wire/bytes.js';
 import { DhcpError } from './dhcp-error.js';
 import {
   type DhcpMessageType,
@@ -17,7 +18,6 @@ import {
   DhcpPacket,
   type DhcpPacketIssue,
 } from './dhcp-packet.js';
-import { readU16, readU32 } from '../wire/bytes.js';
 
 /**
  * A BOOTP/DHCP message with the options this stack understands. IPv4 addresses are

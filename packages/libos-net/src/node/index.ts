@@ -27,3 +27,12 @@ export { listenStreamFramePort, StreamFrameListener } from './listen-stream-fram
 export { ReceivedFrameQueue } from './received-frame-queue.js';
 export type { StreamAddress } from './stream-address.js';
 export { StreamFramePort, type StreamFramePortOptions } from './stream-frame-port.js';
+export { TcpDuplex, type TcpDuplexOptions, type TcpSocketAddress, toDuplex } from './tcp-duplex.js';
+export {
+  createTcpServer,
+  serveHttp,
+  type TcpListenerLike,
+  TcpServer,
+  type TcpServerEvents,
+  type TcpServerOptions,
+} from './tcp-server.js';

@@ -17,6 +17,8 @@ export {
   type PingOptions,
   type PingReply,
   Stack,
+  type StackConnectOptions,
+  type StackListenOptions,
   type StackOptions,
 } from './stack.js';
 export { StackError, type StackErrorCode } from './stack-error.js';

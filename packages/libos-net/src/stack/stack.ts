@@ -23,6 +23,9 @@ import {
 } from '../ipv4/reassembler.js';
 import { Ipv4RoutingTable } from '../ipv4/routing-table.js';
 import type { NetDevice } from '../net-device.js';
+import { type TcpConnectOptions, TcpLayer, type TcpLayerOptions } from '../tcp/tcp-layer.js';
+import type { TcpListener } from '../tcp/tcp-listener.js';
+import type { TcpStream } from '../tcp/tcp-stream.js';
 import {
   emitIcmpv4Repr,
   Icmpv4Message,
@@ -158,6 +161,42 @@ export interface StackOptions {
   readonly interfaceLimits?: InterfaceLimits;
   /** Reassembly memory: bytes buffered across all datagrams. Default 256 KiB. */
   readonly reassemblyBytes?: number;
+  /** TCP tuning: buffers, congestion control, timers (see `TcpLayerOptions`). */
+  readonly tcp?: Omit<TcpLayerOptions, 'output' | 'entropy' | 'clock'>;
+}
+
+/**
+ * Options of {@link Stack.listenTcp}.
+ *
+ * @example
+ * ```ts
+ * const listener = stack.listenTcp({ port: 80, backlog: 64 });
+ * for await (const conn of listener) void serve(conn);
+ * ```
+ */
+export interface StackListenOptions {
+  /** Port, 1..65535. */
+  readonly port: number;
+  /** Local address (dotted quad or uint32); omitted = every address. */
+  readonly address?: string | Ipv4Address;
+  /** Established connections waiting for `accept` before new SYNs are refused. Default 128. */
+  readonly backlog?: number;
+}
+
+/**
+ * Options of {@link Stack.connectTcp}: like `TcpConnectOptions`, with addresses also as
+ * dotted quads.
+ *
+ * @example
+ * ```ts
+ * const conn = await stack.connectTcp({ address: '10.0.0.1', port: 80, timeout: 5_000_000 });
+ * ```
+ */
+export interface StackConnectOptions extends Omit<TcpConnectOptions, 'address' | 'localAddress'> {
+  /** The peer's address. */
+  readonly address: string | Ipv4Address;
+  /** Our address; omitted = chosen by the route. */
+  readonly localAddress?: string | Ipv4Address;
 }
 
 /**
@@ -235,6 +274,8 @@ export class Stack {
   readonly routes = new Ipv4RoutingTable();
   /** Counters per protocol, like `netstat -s`. */
   readonly stats: StackStats = createStackStats();
+  /** The TCP layer (RFC 9293): connections, listeners and its own counters. */
+  readonly tcp: TcpLayer;
   readonly #clock: Clock;
   readonly #entropy: EntropySource;
   readonly #reassembler: Ipv4Reassembler;
@@ -266,6 +307,29 @@ export class Stack {
     this.interfaces = options.devices.map((entry, index) => {
       const spec: InterfaceOptions = 'device' in entry ? entry : { device: entry };
       return new NetworkInterface(this, spec.device, index, spec.name ?? `eth${index}`, limits);
+    });
+    this.tcp = new TcpLayer({
+      ...options.tcp,
+      entropy: options.entropy,
+      clock: options.clock,
+      output: {
+        route: (destination) => {
+          const route = this.#route(destination);
+          const source = route?.iface.ipv4?.address;
+          return route && source !== undefined ? { source, mtu: route.iface.mtu } : undefined;
+        },
+        send: (source, destination, length, write) =>
+          this.#ipv4Output(
+            destination,
+            IpProtocol.TCP,
+            length,
+            (out, _source, checksum) => write(out, checksum),
+            {
+              source,
+              offloadableChecksum: true,
+            },
+          ) === undefined,
+      },
     });
     const servers = (options.dnsServers ?? []).map(parseAddress);
     this.#staticDns = servers.length > 0;
@@ -309,6 +373,35 @@ export class Stack {
     const answer = this.#resolver.resolve(name, type, now);
     this.#flushResolver(now);
     return answer;
+  }
+
+  /**
+   * Listens for TCP connections; iterate the listener (or `accept()`) for them.
+   *
+   * @throws `TcpError` `EADDRINUSE` when the port is taken, `EINVAL` for a bad port.
+   */
+  listenTcp(options: StackListenOptions): TcpListener {
+    const address = options.address === undefined ? 0 : parseAddress(options.address);
+    return this.tcp.listen({
+      port: options.port,
+      address,
+      ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
+    });
+  }
+
+  /**
+   * Opens a TCP connection (RFC 9293 active OPEN).
+   *
+   * @throws `TcpError` `ECONNREFUSED`, `ETIMEDOUT`, `ENETUNREACH`, `EHOSTUNREACH`, ...
+   */
+  connectTcp(options: StackConnectOptions): Promise<TcpStream> {
+    const { address, localAddress, ...rest } = options;
+    const connect = this.tcp.connect({
+      ...rest,
+      address: parseAddress(address),
+      ...(localAddress === undefined ? {} : { localAddress: parseAddress(localAddress) }),
+    });
+    return connect;
   }
 
   /** @internal {@link DhcpBindingHost}: a lease was bound, renewed, or lost. */
@@ -420,6 +513,7 @@ export class Stack {
       this.#dhcp.get(iface)?.poll(now);
     }
     this.#flushResolver(now);
+    this.tcp.poll(now);
     this.#reassembler.expire(now);
     for (const [sequence, ping] of this.#pings) {
       if (now >= ping.deadline) {
@@ -442,6 +536,7 @@ export class Stack {
     for (const ping of this.#pings.values()) at = earliest(at, ping.deadline);
     for (const binding of this.#dhcp.values()) at = earliest(at, binding.pollAt());
     at = earliest(at, this.#resolver.pollAt());
+    at = earliest(at, this.tcp.pollAt());
     return at ?? null;
   }
 
@@ -633,6 +728,11 @@ export class Stack {
       case IpProtocol.ICMP:
         this.#icmpInput(iface, repr, payload, bytes, broadcast, now);
         return;
+      case IpProtocol.TCP:
+        // RFC 1122 §4.2.3.10: TCP is never addressed to a broadcast address.
+        if (broadcast) countDrop(stats, 'tcp-broadcast');
+        else this.tcp.input(source, destination, payload, verified, now);
+        return;
       case IpProtocol.UDP:
         this.#udpInput(iface, repr, payload, verified, bytes, broadcast, packet.isFragment, now);
         return;
@@ -734,7 +834,12 @@ export class Stack {
               : repr.code === Icmpv4UnreachableCode.Network
                 ? 'ENETUNREACH'
                 : 'EHOSTUNREACH';
-        this.#deliverIcmpError(repr.invoking, code, `destination unreachable (code ${repr.code})`);
+        this.#deliverIcmpError(
+          repr.invoking,
+          code,
+          `destination unreachable (code ${repr.code})`,
+          repr.nextHopMtu,
+        );
         return;
       }
       case 'time-exceeded':
@@ -750,6 +855,7 @@ export class Stack {
     invoking: Uint8Array,
     code: 'ECONNREFUSED' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EMSGSIZE',
     detail: string,
+    mtu?: number,
   ): void {
     const stats = this.stats.icmp;
     const header = Ipv4Packet.check(
@@ -771,6 +877,14 @@ export class Stack {
       return;
     }
     const inner = invoking.subarray(headerLength);
+    if (view.protocol === IpProtocol.TCP) {
+      stats.errorsDelivered++;
+      const now = this.#clock.now();
+      if (code === 'EMSGSIZE' && mtu !== undefined)
+        this.tcp.icmpFragmentationNeeded(invoking, mtu, now);
+      else this.tcp.icmpError(invoking, code === 'EMSGSIZE' ? 'EHOSTUNREACH' : code, now);
+      return;
+    }
     if (view.protocol === IpProtocol.UDP) {
       const sourcePort = (inner[0]! << 8) | inner[1]!;
       const destinationPort = (inner[2]! << 8) | inner[3]!;
@@ -929,22 +1043,13 @@ export class Stack {
     options: OutputOptions,
   ): StackError | undefined {
     const now = this.#clock.now();
-    let iface = options.iface;
-    let nextHop = destination;
-    if (!iface) {
-      if (isIpv4Broadcast(destination)) {
-        iface = this.interfaces.find((i) => i.ipv4 !== undefined) ?? this.interfaces[0];
-      } else {
-        const route = this.routes.lookup(destination);
-        if (route) {
-          iface = this.interfaces[route.interfaceId as number];
-          if (route.gateway !== undefined) nextHop = route.gateway;
-        }
-      }
-    }
-    if (!iface) {
+    const route = options.iface
+      ? { iface: options.iface, nextHop: destination }
+      : this.#route(destination);
+    if (!route) {
       return new StackError('ENETUNREACH', `no route to ${formatIpv4Address(destination)}`);
     }
+    const { iface, nextHop } = route;
     const source = options.source ?? iface.ipv4?.address ?? 0;
     if (isIpv4Unspecified(source) && !isIpv4Broadcast(destination)) {
       return new StackError('EADDRNOTAVAIL', `${iface.name} has no IPv4 address`);
@@ -1005,6 +1110,17 @@ export class Stack {
       stats.fragmentsSent++;
     }
     return undefined;
+  }
+
+  /** The interface and next hop for `destination`, or undefined without a route. */
+  #route(destination: Ipv4Address): { iface: NetworkInterface; nextHop: Ipv4Address } | undefined {
+    if (isIpv4Broadcast(destination)) {
+      const iface = this.interfaces.find((i) => i.ipv4 !== undefined) ?? this.interfaces[0];
+      return iface && { iface, nextHop: destination };
+    }
+    const route = this.routes.lookup(destination);
+    const iface = route && this.interfaces[route.interfaceId as number];
+    return iface && { iface, nextHop: route.gateway ?? destination };
   }
 
   #congested(destination: Ipv4Address): boolean {

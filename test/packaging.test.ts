@@ -3,10 +3,11 @@
  * `npm publish` would (prepack builds it), install the tarballs into a fresh project
  * outside the repo, and import them from plain Node ESM and from strict TypeScript.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = join(import.meta.dirname, '..');
@@ -22,14 +23,21 @@ interface PackResult {
 let work = '';
 let packed: PackResult[] = [];
 
-function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs a command without blocking the test worker's event loop (a synchronous call of
+ * a minute starves vitest's worker RPC on a loaded machine).
+ */
+async function run(cmd: string, args: string[], cwd: string): Promise<string> {
+  const { stdout } = await execFileAsync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return stdout;
 }
 
 /** Runs the repo's tsc in `dir`; returns its diagnostics ('' when the project type-checks). */
-function typeErrors(dir: string): string {
+async function typeErrors(dir: string): Promise<string> {
   try {
-    run(
+    await run(
       process.execPath,
       [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
       dir,
@@ -41,20 +49,24 @@ function typeErrors(dir: string): string {
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'libos-pack-'));
-  const json = run('npm', ['pack', '--workspaces', '--json', '--pack-destination', work], repo);
+  const json = await run(
+    'npm',
+    ['pack', '--workspaces', '--json', '--pack-destination', work],
+    repo,
+  );
   // prepack (tsup) logs to stdout too; npm's JSON array starts on a line of its own.
   const start = json.search(/^\[$/m);
   expect(start, `no JSON in npm pack output:\n${json}`).toBeGreaterThanOrEqual(0);
   packed = JSON.parse(json.slice(start)) as PackResult[];
   const consumer = join(work, 'consumer');
-  run('mkdir', ['-p', consumer], work);
+  await run('mkdir', ['-p', consumer], work);
   writeFileSync(
     join(consumer, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  run(
+  await run(
     'npm',
     [
       'install',
@@ -110,7 +122,7 @@ describe('published packages', () => {
     },
   );
 
-  it('imports from plain Node ESM', () => {
+  it('imports from plain Node ESM', async () => {
     const script = [
       "import * as virtio from '@libos/virtio';",
       "import * as net from '@libos/net';",
@@ -127,16 +139,15 @@ describe('published packages', () => {
       'console.log(JSON.stringify(out));',
     ].join('\n');
     writeFileSync(join(work, 'consumer', 'main.mjs'), script);
-    const out = JSON.parse(run(process.execPath, ['main.mjs'], join(work, 'consumer'))) as Record<
-      string,
-      number | string
-    >;
+    const out = JSON.parse(
+      await run(process.execPath, ['main.mjs'], join(work, 'consumer')),
+    ) as Record<string, number | string>;
     expect(out).toMatchObject({ queueBytes: 4096, mac: '52:54:00:ab:cd:ef', sectors: 2 });
     expect(out['memExports']).toBeGreaterThan(0);
     expect(out['schedExports']).toBeGreaterThan(0);
   }, 60_000);
 
-  it('type-checks from strict TypeScript (NodeNext resolution, published .d.ts)', () => {
+  it('type-checks from strict TypeScript (NodeNext resolution, published .d.ts)', async () => {
     const consumer = join(work, 'consumer');
     writeFileSync(
       join(consumer, 'tsconfig.json'),
@@ -169,12 +180,12 @@ describe('published packages', () => {
         'export const all = [bytes, Object.keys(mem).length, Object.keys(sched).length];',
       ].join('\n'),
     );
-    expect(typeErrors(consumer)).toBe('');
+    expect(await typeErrors(consumer)).toBe('');
     // A type error must be reported, so the check above can fail:
     writeFileSync(
       join(consumer, 'main.ts'),
       "import { splitQueueLayout } from '@libos/virtio';\nexport const n: string = splitQueueLayout(8).queueSize;\n",
     );
-    expect(typeErrors(consumer)).toMatch(/TS2322/);
+    expect(await typeErrors(consumer)).toMatch(/TS2322/);
   }, 120_000);
 });

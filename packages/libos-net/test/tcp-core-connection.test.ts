@@ -44,10 +44,12 @@ describe('TCP core: connection lifecycle over a wire', () => {
     expect(firstDifference(await wire.until(clientRead), down)).toBe(-1);
     expect(server.state).toBe('closed');
     expect(conn.state).toBe('time-wait');
+    // Closed for the user at once; the layer holds TIME-WAIT for 2·MSL (default MSL 30 s).
+    await conn.closed;
     const timeWaitStart = wire.clock.now();
-    await wire.until(conn.closed);
-    // TIME-WAIT lasts 2·MSL (default MSL 30 s).
-    expect(wire.clock.now() - timeWaitStart).toBeGreaterThanOrEqual(59_000_000);
+    await wire.run(() => conn.state === 'closed');
+    expect(wire.clock.now() - timeWaitStart).toBeGreaterThan(59_900_000);
+    expect(wire.clock.now() - timeWaitStart).toBeLessThanOrEqual(60_000_000);
     expect(conn.state).toBe('closed');
     expect(wire.a.connectionCount).toBe(0);
     expect(wire.b.connectionCount).toBe(0);
@@ -99,7 +101,9 @@ describe('TCP core: connection lifecycle over a wire', () => {
     await wire.run(() => conn.state === 'time-wait' && server.state === 'time-wait', 5_000_000);
     expect(conn.state).toBe('time-wait');
     expect(server.state).toBe('time-wait');
-    await wire.until(Promise.all([conn.closed, server.closed]));
+    await Promise.all([conn.closed, server.closed]);
+    await wire.run();
+    expect(wire.a.connectionCount + wire.b.connectionCount).toBe(0);
   });
 
   it('retransmits a lost SYN and lost data on RTO', async () => {
@@ -183,6 +187,18 @@ describe('TCP core: connection lifecycle over a wire', () => {
     await expect(conn.write(new Uint8Array(1))).rejects.toMatchObject({ code: 'EPIPE' });
     expect(await wire.until(server.read())).toBeNull();
     expect(await server.read()).toBeNull();
+  });
+
+  it('rejects bad layer options up front with EINVAL', () => {
+    expect(() => new TcpWire({ a: { sendBuffer: 0 } })).toThrow(
+      expect.objectContaining({ code: 'EINVAL' }),
+    );
+    expect(() => new TcpWire({ b: { receiveBuffer: 1.5 } })).toThrow(
+      expect.objectContaining({ code: 'EINVAL' }),
+    );
+    expect(() => new TcpWire({ b: { maxGaps: -1 } })).toThrow(
+      expect.objectContaining({ code: 'EINVAL' }),
+    );
   });
 
   it('listen on a used port throws EADDRINUSE', () => {

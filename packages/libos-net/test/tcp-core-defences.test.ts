@@ -77,19 +77,63 @@ describe('bounded memory', () => {
     expect(cap.take().at(-1)?.repr.acknowledgmentNumber).toBe(seqAdd(irs, 2001));
   });
 
-  it('the memory budget refuses connects with ENOBUFS and falls back to SYN cookies', async () => {
-    const cap = new Capture({ memoryBudget: 100_000, sendBuffer: 30_000, receiveBuffer: 30_000 });
-    cap.layer.listen({ port: 80 });
-    const first = cap.layer.connect({ address: B, port: 81 });
-    first.catch(() => {});
-    await expect(cap.layer.connect({ address: B, port: 82 })).rejects.toMatchObject({
-      code: 'ENOBUFS',
+  it('buffers are allocated on first use and charged to the memory budget', async () => {
+    const { cap, conn, irs, iss } = await passive({
+      capture: { memoryBudget: 100_000, sendBuffer: 30_000, receiveBuffer: 30_000 },
+    });
+    expect(cap.layer.memoryUsed).toBe(0); // an idle connection holds no buffers
+    await conn.write(new Uint8Array(10));
+    expect(cap.layer.memoryUsed).toBe(30_000);
+    cap.inject({
+      flags: ACK,
+      sequenceNumber: seqAdd(irs, 1),
+      acknowledgmentNumber: seqAdd(iss, 11),
+      payload: pattern(10),
     });
     expect(cap.layer.memoryUsed).toBe(60_000);
+    // No room for another connection's buffers: connect fails, SYNs get cookies.
+    await expect(cap.layer.connect({ address: B, port: 81 })).rejects.toMatchObject({
+      code: 'ENOBUFS',
+    });
     cap.take();
     cap.inject({ flags: SYN, sequenceNumber: 5, sourcePort: 999 });
     expect(cap.layer.stats.synCookiesSent).toBe(1);
     expect(cap.layer.connectionCount).toBe(1);
+    // Closing returns the send buffer at once, the receive buffer once it is drained.
+    conn.abort();
+    expect(cap.layer.memoryUsed).toBe(30_000);
+    expect(firstDifference((await conn.read())!, pattern(10))).toBe(-1);
+    expect(cap.layer.memoryUsed).toBe(0);
+  });
+
+  it('data arriving over the memory budget is dropped, not buffered', async () => {
+    const { cap, conn, irs, iss, listener } = await passive({
+      capture: { memoryBudget: 60_000, sendBuffer: 30_000, receiveBuffer: 30_000 },
+    });
+    // A second connection, then both write: the budget is used up by send buffers.
+    cap.inject({ flags: SYN, sequenceNumber: 7, sourcePort: 40001 });
+    const synAck = cap.take()[0]!.repr;
+    cap.inject({
+      flags: ACK,
+      sequenceNumber: 8,
+      sourcePort: 40001,
+      acknowledgmentNumber: seqAdd(synAck.sequenceNumber, 1),
+    });
+    const other = await listener.accept();
+    await conn.write(new Uint8Array(10));
+    await other.write(new Uint8Array(10));
+    expect(cap.layer.memoryUsed).toBe(60_000);
+    cap.take();
+    cap.inject({
+      flags: ACK,
+      sequenceNumber: seqAdd(irs, 1),
+      acknowledgmentNumber: seqAdd(iss, 11),
+      payload: pattern(10),
+    });
+    expect(cap.layer.stats.dropped['memory-budget']).toBe(1);
+    expect(conn.readableLength).toBe(0);
+    // The immediate ACK does not move: the peer will retransmit.
+    expect(cap.take().at(-1)?.repr.acknowledgmentNumber).toBe(seqAdd(irs, 1));
   });
 
   it('a SYN flood neither stalls an established transfer nor grows state (RFC 4987)', async () => {
@@ -230,6 +274,28 @@ describe('closing corner cases', () => {
     cap.advanceTo(2_000_000);
     await closing;
     expect(conn.state).toBe('closed');
+  });
+
+  it('TIME-WAIT without a listener answers a new SYN with a challenge ACK and stays', async () => {
+    const { cap, conn, iss, irs, port } = await active();
+    void conn.end();
+    cap.inject({
+      sourcePort: 80,
+      destinationPort: port,
+      flags: ACK | FIN,
+      sequenceNumber: seqAdd(irs, 1),
+      acknowledgmentNumber: seqAdd(iss, 2),
+    });
+    expect(conn.state).toBe('time-wait');
+    cap.take();
+    cap.inject({
+      sourcePort: 80,
+      destinationPort: port,
+      flags: SYN,
+      sequenceNumber: seqAdd(irs, 1000),
+    });
+    expect(cap.take()[0]?.repr).toMatchObject({ flags: ACK, acknowledgmentNumber: seqAdd(irs, 2) });
+    expect(conn.state).toBe('time-wait');
   });
 
   it('LAST-ACK closes when the FIN is acknowledged', async () => {

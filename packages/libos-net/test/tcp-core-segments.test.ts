@@ -447,6 +447,28 @@ describe('timestamps and PAWS (RFC 7323)', () => {
 });
 
 describe('retransmission (RFC 6298) and persist (RFC 9293 §3.8.6.1)', () => {
+  it("Karn's rule for timestamps: an echo from before a timeout gives no RTT sample", async () => {
+    const { cap, conn, irs } = await active({
+      options: { mss: 1460, timestamps: { value: 7, echo: 0 } },
+    });
+    await conn.write(new Uint8Array(100));
+    const [original] = cap.take();
+    cap.advanceTo(1_500_000); // three timeouts: 200, 400, 800 ms
+    expect(cap.layer.stats.timeouts).toBe(3);
+    // The receiver got the original but its ACKs were lost; it echoes the original TSval.
+    cap.inject({
+      sourcePort: 80,
+      destinationPort: conn.localPort,
+      flags: ACK,
+      sequenceNumber: seqAdd(irs, 1),
+      acknowledgmentNumber: seqAdd(original!.repr.sequenceNumber, 100),
+      options: { timestamps: { value: 8, echo: original!.repr.options.timestamps!.value } },
+    });
+    expect(conn.bufferedAmount).toBe(0);
+    expect(conn.srtt).toBeLessThan(50_000);
+    expect(conn.rto).toBe(200_000);
+  });
+
   it('SYN retransmissions back off exponentially: 1, 2, 4, 8 s', () => {
     const cap = new Capture({ synRetries: 4 });
     void cap.layer.connect({ address: B, port: 80 }).catch(() => {});

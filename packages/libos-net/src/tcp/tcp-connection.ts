@@ -52,6 +52,10 @@ export interface TcpConnectionHost {
   connectionEstablished(connection: TcpConnection): void;
   /** The connection reached CLOSED: forget it. */
   connectionReleased(connection: TcpConnection): void;
+  /** Reserves `bytes` of buffer memory from the layer's budget; false when exhausted. */
+  allocate(bytes: number): boolean;
+  /** Returns `bytes` reserved with {@link TcpConnectionHost.allocate}. */
+  free(bytes: number): void;
 }
 
 /** @internal Parameters of one connection, chosen by the layer. */
@@ -142,7 +146,11 @@ export class TcpConnection implements TcpStream {
   readonly remoteAddress: Ipv4Address;
   /** The peer's port. */
   readonly remotePort: number;
-  /** Settles when the connection is fully closed: resolves after a clean close, rejects with its error. */
+  /**
+   * Settles when the connection is closed for its user: resolves after a clean close
+   * (both FINs exchanged — the layer may still hold the 4-tuple in TIME-WAIT for
+   * 2·MSL), rejects with its error.
+   */
   readonly closed: Promise<void>;
 
   readonly #host: TcpConnectionHost;
@@ -162,7 +170,8 @@ export class TcpConnection implements TcpStream {
   #sndShift = 0;
   #rcvShift = 0;
   #wsOk = false;
-  readonly #sendBuffer: SendBuffer;
+  /** Allocated on the first write (an idle or half-open connection holds no buffers). */
+  #sendBuffer: SendBuffer | undefined;
   #bufferSeq: number;
   #finQueued = false;
   #finSeq = 0;
@@ -171,7 +180,8 @@ export class TcpConnection implements TcpStream {
   #irs = 0;
   #rcvNxt = 0;
   #rcvEdge = 0;
-  readonly #receiveBuffer: ReceiveBuffer;
+  /** Allocated when the first data arrives. */
+  #receiveBuffer: ReceiveBuffer | undefined;
   #remoteFin: number | undefined;
   #finReceived = false;
   #largestReceived = 0;
@@ -198,6 +208,8 @@ export class TcpConnection implements TcpStream {
   #probesUnanswered = 0;
   #rttSeq: number | undefined;
   #rttStart = 0;
+  /** Our timestamp clock when the retransmission timer last fired. */
+  #tsAtTimeout: number | undefined;
   #cc: CongestionControl;
   #dupAcks = 0;
   #inRecovery = false;
@@ -246,8 +258,6 @@ export class TcpConnection implements TcpStream {
     this.#recover = config.iss;
     this.#highRxt = config.iss;
     this.#sendMss = clampPeerMss(undefined, config.routeMss);
-    this.#sendBuffer = new SendBuffer(config.sendBuffer);
-    this.#receiveBuffer = new ReceiveBuffer(config.receiveBuffer, { maxGaps: config.maxGaps });
     this.#rto = new RtoEstimator(config.rto);
     this.#cc = config.congestionControl(this.#sendMss);
     this.#lastReceivedAt = now;
@@ -268,12 +278,12 @@ export class TcpConnection implements TcpStream {
   get bufferedAmount(): number {
     let waiting = 0;
     for (const w of this.#writers) waiting += w.data.length - w.offset;
-    return this.#sendBuffer.length + waiting;
+    return this.#sendLength() + waiting;
   }
 
   /** Bytes received in order and not yet read. */
   get readableLength(): number {
-    return this.#receiveBuffer.readable;
+    return this.#receiveBuffer?.readable ?? 0;
   }
 
   /** The retransmission timeout now in force (RFC 6298), µs. */
@@ -366,8 +376,12 @@ export class TcpConnection implements TcpStream {
       return Promise.reject(new TcpError('EPIPE', `cannot write in state ${this.#state}`));
     }
     if (signal?.aborted) return Promise.reject(cancelled(signal));
+    const buffer = this.#allocateSendBuffer();
+    if (buffer === undefined) {
+      return Promise.reject(new TcpError('ENOBUFS', 'TCP memory budget exhausted'));
+    }
     let offset = 0;
-    if (this.#writers.length === 0) offset = this.#sendBuffer.write(data);
+    if (this.#writers.length === 0) offset = buffer.write(data);
     const now = this.#host.clock.now();
     if (offset > 0) this.#transmit(now);
     if (offset === data.length) return Promise.resolve();
@@ -478,7 +492,7 @@ export class TcpConnection implements TcpStream {
     this.#sndMax = this.#sndUna;
     this.#bufferSeq = this.#sndUna;
     // What the stateless SYN-ACK advertised (unscaled: no window scaling with cookies).
-    this.#rcvEdge = seqAdd(this.#rcvNxt, Math.min(this.#receiveBuffer.window, 0xffff));
+    this.#rcvEdge = seqAdd(this.#rcvNxt, Math.min(this.#receiveFree(), 0xffff));
     this.#sndWnd = ack.window;
     this.#maxSndWnd = ack.window;
     this.#sndWl1 = ack.sequenceNumber;
@@ -889,9 +903,9 @@ export class TcpConnection implements TcpStream {
   #newAck(ack: number, seg: TcpRepr, now: Micros): void {
     const acked = seqDiff(ack, this.#sndUna);
     const flightBefore = seqDiff(this.#sndMax, this.#sndUna);
-    const dataAcked = Math.max(0, Math.min(seqDiff(ack, this.#bufferSeq), this.#sendBuffer.length));
+    const dataAcked = Math.max(0, Math.min(seqDiff(ack, this.#bufferSeq), this.#sendLength()));
     if (dataAcked > 0) {
-      this.#sendBuffer.acknowledge(dataAcked);
+      this.#sendBuffer?.acknowledge(dataAcked);
       this.#bufferSeq = seqAdd(this.#bufferSeq, dataAcked);
     }
     this.#sndUna = ack;
@@ -906,8 +920,13 @@ export class TcpConnection implements TcpStream {
       rtt = now - this.#rttStart;
       this.#rttSeq = undefined;
     } else if (this.#tsOk && seg.options.timestamps !== undefined) {
-      const elapsed = (this.#timestampNow(now) - seg.options.timestamps.echo) >>> 0;
-      if (elapsed < TS_HALF_RANGE && seg.options.timestamps.echo !== 0) rtt = elapsed * 1000;
+      const echo = seg.options.timestamps.echo;
+      const elapsed = (this.#timestampNow(now) - echo) >>> 0;
+      // Karn's rule for timestamps: an echo older than the last timeout comes from a
+      // segment sent before it (the receiver did not update TS.Recent for our
+      // retransmissions, RFC 7323 §4.3) and would count the whole back-off as RTT.
+      const stale = this.#tsAtTimeout !== undefined && seqLt(echo, this.#tsAtTimeout);
+      if (elapsed < TS_HALF_RANGE && echo !== 0 && !stale) rtt = elapsed * 1000;
     }
     if (rtt !== undefined) this.#rto.sample(rtt);
     this.#rto.resetBackoff();
@@ -978,7 +997,7 @@ export class TcpConnection implements TcpStream {
       data = data.subarray(cut);
       offset += cut;
     }
-    const room = Math.max(this.#receiveWindow(), this.#receiveBuffer.window) - Math.max(offset, 0);
+    const room = Math.max(this.#receiveWindow(), this.#receiveFree()) - Math.max(offset, 0);
     let finInWindow = fin;
     if (data.length > room) {
       data = data.subarray(0, Math.max(0, room));
@@ -986,10 +1005,17 @@ export class TcpConnection implements TcpStream {
       countDrop(stats, 'beyond-window');
       this.#ackNow = true; // tell the sender at once what was taken
     }
-    if (data.length > 0) {
+    const buffer = data.length > 0 ? this.#allocateReceiveBuffer() : undefined;
+    if (data.length > 0 && buffer === undefined) {
+      // Memory pressure: drop the data (the peer retransmits), keep the connection.
+      countDrop(stats, 'memory-budget');
+      this.#ackNow = true;
+      return;
+    }
+    if (buffer !== undefined) {
       if (payload.length > this.#largestReceived) this.#largestReceived = payload.length;
-      const gapsBefore = this.#receiveBuffer.gaps;
-      const advanced = this.#receiveBuffer.write(offset, data);
+      const gapsBefore = buffer.gaps;
+      const advanced = buffer.write(offset, data);
       if (advanced === 'too-many-gaps') {
         countDrop(stats, 'too-many-gaps');
         this.#ackNow = true;
@@ -1150,7 +1176,7 @@ export class TcpConnection implements TcpStream {
 
   /** Retransmits the segment at SND.UNA (RTO, fast retransmit, NewReno partial ACK). */
   #retransmitFirst(now: Micros): void {
-    const available = seqDiff(seqAdd(this.#bufferSeq, this.#sendBuffer.length), this.#sndUna);
+    const available = seqDiff(seqAdd(this.#bufferSeq, this.#sendLength()), this.#sndUna);
     const length = Math.min(
       Math.max(available, 0),
       this.#sendMss - optionsBytes(this.#dataOptions(now)),
@@ -1194,7 +1220,7 @@ export class TcpConnection implements TcpStream {
       this.remoteAddress,
       headerLength + length,
       (segment, checksum) => {
-        if (length > 0) buffer.copyOut(offset, length, segment.subarray(headerLength));
+        if (length > 0) buffer?.copyOut(offset, length, segment.subarray(headerLength));
         emitTcpRepr(repr, segment, this.localAddress, this.remoteAddress, { checksum });
       },
     );
@@ -1227,7 +1253,7 @@ export class TcpConnection implements TcpStream {
       options.timestamps = { value: this.#timestampNow(now), echo: 0 };
     }
     // RFC 7323 §2.2: the window field of a SYN is never scaled.
-    const window = Math.min(this.#receiveBuffer.window, 0xffff);
+    const window = Math.min(this.#receiveFree(), 0xffff);
     this.#rcvEdge = seqAdd(this.#rcvNxt, window);
     const repr: TcpRepr = {
       sourcePort: this.localPort,
@@ -1310,7 +1336,7 @@ export class TcpConnection implements TcpStream {
 
   #dataOptions(now: Micros): TcpOptions {
     const blocks: TcpSackBlock[] | undefined =
-      this.#sackOk && this.#receiveBuffer.gaps > 0
+      this.#sackOk && this.#receiveBuffer !== undefined && this.#receiveBuffer.gaps > 0
         ? this.#receiveBuffer.sackBlocks(this.#rcvNxt, this.#tsOk ? 3 : 4)
         : undefined;
     if (!this.#tsOk) return blocks === undefined ? {} : { sackBlocks: blocks };
@@ -1328,9 +1354,9 @@ export class TcpConnection implements TcpStream {
    * edge only by at least min(buffer/2, MSS), and the edge never moves left (RFC 9293 §3.8.6.2.2).
    */
   #windowField(): number {
-    const free = this.#receiveBuffer.window;
+    const free = this.#receiveFree();
     const candidate = seqAdd(this.#rcvNxt, free);
-    const step = Math.min(this.#receiveBuffer.capacity / 2, this.#config.routeMss);
+    const step = Math.min(this.#config.receiveBuffer / 2, this.#config.routeMss);
     if (seqGe(candidate, this.#rcvEdge) && seqDiff(candidate, this.#rcvEdge) >= step) {
       this.#rcvEdge = candidate;
     } else if (seqLt(this.#rcvEdge, this.#rcvNxt)) {
@@ -1349,9 +1375,36 @@ export class TcpConnection implements TcpStream {
     return Math.max(0, seqDiff(this.#rcvEdge, this.#rcvNxt));
   }
 
+  /** Bytes in the send buffer (0 before it is allocated). */
+  #sendLength(): number {
+    return this.#sendBuffer?.length ?? 0;
+  }
+
+  /** Free receive space from RCV.NXT (the whole capacity before the buffer is allocated). */
+  #receiveFree(): number {
+    return this.#receiveBuffer?.window ?? this.#config.receiveBuffer;
+  }
+
+  #allocateSendBuffer(): SendBuffer | undefined {
+    if (this.#sendBuffer === undefined && this.#host.allocate(this.#config.sendBuffer)) {
+      this.#sendBuffer = new SendBuffer(this.#config.sendBuffer);
+    }
+    return this.#sendBuffer;
+  }
+
+  #allocateReceiveBuffer(): ReceiveBuffer | undefined {
+    if (this.#receiveBuffer === undefined && this.#host.allocate(this.#config.receiveBuffer)) {
+      this.#receiveBuffer = new ReceiveBuffer(this.#config.receiveBuffer, {
+        maxGaps: this.#config.maxGaps,
+      });
+    }
+    return this.#receiveBuffer;
+  }
+
   #unsentBytes(): number {
     const sent = seqDiff(this.#sndNxt, this.#bufferSeq);
-    return this.#sendBuffer.length - Math.max(0, Math.min(sent, this.#sendBuffer.length));
+    const length = this.#sendLength();
+    return length - Math.max(0, Math.min(sent, length));
   }
 
   #flightSize(): number {
@@ -1386,6 +1439,7 @@ export class TcpConnection implements TcpStream {
     this.#retries++;
     this.#rto.backoff();
     this.#rttSeq = undefined; // Karn's rule
+    this.#tsAtTimeout = this.#timestampNow(now);
     if (handshake) {
       stats.retransmits++;
       this.#sendSyn(now);
@@ -1435,7 +1489,7 @@ export class TcpConnection implements TcpStream {
     this.#probesUnanswered++;
     this.#host.stats.windowProbes++;
     const start = this.#sndUna;
-    const available = seqDiff(seqAdd(this.#bufferSeq, this.#sendBuffer.length), start);
+    const available = seqDiff(seqAdd(this.#bufferSeq, this.#sendLength()), start);
     if (available > 0) {
       this.#sendSegment(ACK, start, 1, this.#dataOptions(now));
       const end = seqAdd(start, 1);
@@ -1519,6 +1573,9 @@ export class TcpConnection implements TcpStream {
     this.#keepAliveAt = undefined;
     this.#closeAt = now + this.#config.timeWait;
     this.#drainEndWaiters();
+    // Both FINs are exchanged: closed for the user (like close(2) returning), while the
+    // layer keeps the 4-tuple in TIME-WAIT for 2·MSL to absorb old duplicates.
+    this.#closedSettle.resolve(undefined);
   }
 
   #synchronized(): boolean {
@@ -1545,7 +1602,7 @@ export class TcpConnection implements TcpStream {
     else if (this.#state === 'close-wait') this.#state = 'last-ack';
     else return;
     this.#finQueued = true;
-    this.#finSeq = seqAdd(this.#bufferSeq, this.#sendBuffer.length);
+    this.#finSeq = seqAdd(this.#bufferSeq, this.#sendLength());
     this.#drainEndWaiters();
     this.#transmit(now);
   }
@@ -1555,9 +1612,10 @@ export class TcpConnection implements TcpStream {
   }
 
   #drainWriters(now: Micros): void {
-    while (this.#writers.length > 0) {
+    const buffer = this.#sendBuffer;
+    while (this.#writers.length > 0 && buffer !== undefined) {
       const writer = this.#writers[0]!;
-      writer.offset += this.#sendBuffer.write(writer.data.subarray(writer.offset));
+      writer.offset += buffer.write(writer.data.subarray(writer.offset));
       if (writer.offset < writer.data.length) break;
       this.#writers.shift();
       writer.detach();
@@ -1567,8 +1625,9 @@ export class TcpConnection implements TcpStream {
   }
 
   #tryRead(max: number): Promise<Uint8Array | null> | undefined {
-    if (this.#receiveBuffer.readable > 0) {
-      const data = this.#receiveBuffer.read(Math.min(max, this.#receiveBuffer.readable));
+    const buffer = this.#receiveBuffer;
+    if (buffer !== undefined && buffer.readable > 0) {
+      const data = buffer.read(Math.min(max, buffer.readable));
       this.#afterRead();
       return Promise.resolve(data);
     }
@@ -1577,12 +1636,21 @@ export class TcpConnection implements TcpStream {
     return undefined;
   }
 
+  /** After CLOSED, the receive buffer goes back to the budget once everything is read. */
+  #freeDrainedReceiveBuffer(): void {
+    if (this.#released && this.#receiveBuffer !== undefined && this.#receiveBuffer.readable === 0) {
+      this.#host.free(this.#config.receiveBuffer);
+      this.#receiveBuffer = undefined;
+    }
+  }
+
   #wakeReaders(): void {
     let read = false;
     while (this.#readers.length > 0) {
       const reader = this.#readers[0]!;
-      if (this.#receiveBuffer.readable > 0) {
-        const data = this.#receiveBuffer.read(Math.min(reader.max, this.#receiveBuffer.readable));
+      const buffer = this.#receiveBuffer;
+      if (buffer !== undefined && buffer.readable > 0) {
+        const data = buffer.read(Math.min(reader.max, buffer.readable));
         read = true;
         this.#readers.shift();
         reader.detach();
@@ -1601,9 +1669,10 @@ export class TcpConnection implements TcpStream {
 
   /** After the application read: a window update if the edge can move enough (RFC 1122 §4.2.3.3). */
   #afterRead(): void {
+    this.#freeDrainedReceiveBuffer();
     if (!this.#synchronized() || this.#finReceived) return;
-    const candidate = seqAdd(this.#rcvNxt, this.#receiveBuffer.window);
-    const step = Math.min(this.#receiveBuffer.capacity / 2, this.#config.routeMss);
+    const candidate = seqAdd(this.#rcvNxt, this.#receiveFree());
+    const step = Math.min(this.#config.receiveBuffer / 2, this.#config.routeMss);
     if (seqGt(candidate, this.#rcvEdge) && seqDiff(candidate, this.#rcvEdge) >= step) {
       this.#sendAck(this.#host.clock.now());
     }
@@ -1632,6 +1701,10 @@ export class TcpConnection implements TcpStream {
     else this.#closedSettle.resolve(undefined);
     if (wasOpen && !this.#released) {
       this.#released = true;
+      // Return the buffers to the budget; unread data stays readable until drained.
+      if (this.#sendBuffer !== undefined) this.#host.free(this.#config.sendBuffer);
+      this.#sendBuffer = undefined;
+      this.#freeDrainedReceiveBuffer();
       this.#host.connectionReleased(this);
     }
   }

@@ -103,7 +103,11 @@ export interface TcpLayerOptions {
   readonly maxSegmentLifetime?: Micros;
   /** Connections in SYN-RECEIVED per listener before SYN cookies take over. Default 128. */
   readonly synBacklog?: number;
-  /** Bytes of send + receive buffers all connections may reserve. Default 256 MiB. */
+  /**
+   * Bytes of send and receive buffers all connections may hold (buffers are allocated
+   * on first use). Over it, connects fail with ENOBUFS, SYNs get cookies and arriving
+   * data is dropped. Default 256 MiB.
+   */
   readonly memoryBudget?: number;
   /** Out-of-order holes kept per connection (ReceiveBuffer `maxGaps`). Default 8. */
   readonly maxGaps?: number;
@@ -203,12 +207,30 @@ export class TcpLayer {
     this.#synRetries = options.synRetries ?? 6;
     this.#dataRetries = options.dataRetries ?? 15;
     this.#offerOptions = options.tcpOptions ?? true;
+    // Buffers are created lazily, inside segment processing: validate their sizes now.
+    for (const [name, value, min, max] of [
+      ['sendBuffer', this.#sendBuffer, 1, 2 ** 30],
+      ['receiveBuffer', this.#receiveBuffer, 1, 2 ** 30],
+      ['maxGaps', this.#maxGaps, 0, 4096],
+      ['synBacklog', this.#synBacklog, 0, 2 ** 20],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min || value > max) {
+        throw new TcpError(
+          'EINVAL',
+          `${name} must be an integer in [${min}, ${max}], got ${value}`,
+        );
+      }
+    }
     this.#connectionHost = {
       output: this.#output,
       stats: this.stats,
       clock: this.#clock,
       connectionEstablished: (connection) => this.#established(connection),
       connectionReleased: (connection) => this.#released(connection),
+      allocate: (bytes) => this.#allocate(bytes),
+      free: (bytes) => {
+        this.#memoryUsed -= bytes;
+      },
     };
     this.#listenerHost = { releaseListener: (listener) => this.#releaseListener(listener) };
   }
@@ -218,7 +240,7 @@ export class TcpLayer {
     return this.#connections.size;
   }
 
-  /** Buffer bytes reserved by open connections (see `memoryBudget`). */
+  /** Buffer bytes held by connections (see `memoryBudget`). */
   get memoryUsed(): number {
     return this.#memoryUsed;
   }
@@ -272,7 +294,7 @@ export class TcpLayer {
     } else if (this.#lookup(localAddress, localPort, address, port) !== undefined) {
       return Promise.reject(new TcpError('EADDRINUSE', `local port ${localPort} is in use`));
     }
-    if (!this.#reserveMemory()) {
+    if (this.#underPressure()) {
       return Promise.reject(new TcpError('ENOBUFS', 'TCP memory budget exhausted'));
     }
     const now = this.#clock.now();
@@ -331,7 +353,11 @@ export class TcpLayer {
     }
     const connection = this.#lookup(destination, repr.destinationPort, source, repr.sourcePort);
     if (connection !== undefined) {
-      if ((repr.flags & (SYN | ACK | RST)) === SYN && connection.acceptsReuse(repr)) {
+      if (
+        (repr.flags & (SYN | ACK | RST)) === SYN &&
+        connection.acceptsReuse(repr) &&
+        this.#listenerFor(destination, repr.destinationPort) !== undefined
+      ) {
         // RFC 6191: a new incarnation may take over a 4-tuple in TIME-WAIT.
         connection.releaseForReuse();
       } else {
@@ -386,7 +412,8 @@ export class TcpLayer {
    * @param now Current time (µs).
    */
   poll(now: Micros): void {
-    for (const connection of [...this.#connections]) {
+    // Set iteration tolerates connections removing themselves as they close.
+    for (const connection of this.#connections) {
       const at = connection.pollAt();
       if (at !== undefined && at <= now) connection.poll(now);
     }
@@ -445,7 +472,7 @@ export class TcpLayer {
       countDrop(stats, 'no-route');
       return;
     }
-    if (listener.synReceived >= this.#synBacklog || !this.#reserveMemory()) {
+    if (listener.synReceived >= this.#synBacklog || this.#underPressure()) {
       // SYN flood (or memory pressure): answer statelessly (RFC 4987 §3.6).
       this.#sendCookie(repr, source, destination, route.mtu, now);
       return;
@@ -514,7 +541,7 @@ export class TcpLayer {
     );
     if (decoded === undefined || !listener.hasRoom()) return false;
     const route = this.#output.route(remote);
-    if (route === undefined || !this.#reserveMemory()) return false;
+    if (route === undefined || this.#underPressure()) return false;
     const connection = this.#create(
       local,
       ack.destinationPort,
@@ -609,13 +636,18 @@ export class TcpLayer {
     return undefined;
   }
 
-  #reserveMemory(): boolean {
-    const need = this.#sendBuffer + this.#receiveBuffer;
-    if (this.#memoryUsed + need > this.#memoryBudget) {
-      countDrop(this.stats, 'memory-budget');
+  /** True when a new connection could not get both its buffers from the budget. */
+  #underPressure(): boolean {
+    if (this.#memoryUsed + this.#sendBuffer + this.#receiveBuffer <= this.#memoryBudget)
       return false;
-    }
-    this.#memoryUsed += need;
+    countDrop(this.stats, 'memory-budget');
+    return true;
+  }
+
+  /** Buffers are allocated lazily (first write, first data) and charged to the budget. */
+  #allocate(bytes: number): boolean {
+    if (this.#memoryUsed + bytes > this.#memoryBudget) return false;
+    this.#memoryUsed += bytes;
     return true;
   }
 
@@ -634,9 +666,7 @@ export class TcpLayer {
       inner.delete(key);
       if (inner.size === 0) this.#table.delete(connection.remoteAddress);
     }
-    if (this.#connections.delete(connection)) {
-      this.#memoryUsed -= this.#sendBuffer + this.#receiveBuffer;
-    }
+    this.#connections.delete(connection);
     const listener = this.#passive.get(connection);
     if (listener !== undefined) {
       this.#passive.delete(connection);

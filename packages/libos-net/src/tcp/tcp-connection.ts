@@ -1625,20 +1625,27 @@ export class TcpConnection implements TcpStream {
   }
 
   #tryRead(max: number): Promise<Uint8Array | null> | undefined {
+    // RFC 9293 §3.10.7.4 (RST) and §3.10.5 (ABORT): queued data is flushed and every
+    // RECEIVE gets the reset, so a failed connection never hands out buffered bytes.
+    if (this.#error) return Promise.reject(this.#error);
     const buffer = this.#receiveBuffer;
     if (buffer !== undefined && buffer.readable > 0) {
       const data = buffer.read(Math.min(max, buffer.readable));
       this.#afterRead();
       return Promise.resolve(data);
     }
-    if (this.#error) return Promise.reject(this.#error);
     if (this.#finReceived || this.#state === 'closed') return Promise.resolve(null);
     return undefined;
   }
 
   /** After CLOSED, the receive buffer goes back to the budget once everything is read. */
   #freeDrainedReceiveBuffer(): void {
-    if (this.#released && this.#receiveBuffer !== undefined && this.#receiveBuffer.readable === 0) {
+    const flushed = this.#error !== undefined; // RFC 9293: a reset flushes the queues
+    if (
+      this.#released &&
+      this.#receiveBuffer !== undefined &&
+      (flushed || this.#receiveBuffer.readable === 0)
+    ) {
       this.#host.free(this.#config.receiveBuffer);
       this.#receiveBuffer = undefined;
     }
@@ -1649,7 +1656,11 @@ export class TcpConnection implements TcpStream {
     while (this.#readers.length > 0) {
       const reader = this.#readers[0]!;
       const buffer = this.#receiveBuffer;
-      if (buffer !== undefined && buffer.readable > 0) {
+      if (this.#error) {
+        this.#readers.shift();
+        reader.detach();
+        reader.reject(this.#error);
+      } else if (buffer !== undefined && buffer.readable > 0) {
         const data = buffer.read(Math.min(reader.max, buffer.readable));
         read = true;
         this.#readers.shift();
@@ -1701,7 +1712,8 @@ export class TcpConnection implements TcpStream {
     else this.#closedSettle.resolve(undefined);
     if (wasOpen && !this.#released) {
       this.#released = true;
-      // Return the buffers to the budget; unread data stays readable until drained.
+      // Return the buffers to the budget; after a clean close unread data stays
+      // readable until drained, after a failure it is flushed.
       if (this.#sendBuffer !== undefined) this.#host.free(this.#config.sendBuffer);
       this.#sendBuffer = undefined;
       this.#freeDrainedReceiveBuffer();

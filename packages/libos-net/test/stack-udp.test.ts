@@ -140,6 +140,21 @@ describe('UDP between two stacks on a link', () => {
     expect(() => left.bindUdp({ port: 53 })).not.toThrow();
   });
 
+  it('an aborted receive gives up its place: the next datagram goes to the next receiver', async () => {
+    const { left, right, rig } = pair();
+    const server = right.bindUdp({ port: 4000 });
+    const client = left.bindUdp();
+    const controller = new AbortController();
+    const abandoned = server.receive(controller.signal);
+    controller.abort();
+    await expect(abandoned).rejects.toMatchObject({ code: 'ECANCELED' });
+    await expect(server.receive(controller.signal)).rejects.toMatchObject({ code: 'ECANCELED' });
+    const next = server.receive();
+    await client.send(new Uint8Array([9]), '10.0.0.2', 4000);
+    await rig.run(10_000);
+    expect((await next).data).toEqual(new Uint8Array([9]));
+  });
+
   it('ends async iteration when the socket closes', async () => {
     const { right } = pair();
     const s = right.bindUdp({ port: 1234 });

@@ -3,6 +3,7 @@
  * a bounded receive queue (UDP drops rather than blocks), and ICMP errors reported on
  * the next receive, as Linux does for connected sockets (RFC 1122 §4.1.3.3).
  */
+import type { AbortSignalLike } from '@libos/sched';
 import { formatIpv4Address, type Ipv4Address, parseIpv4Address } from '../wire/ipv4-address.js';
 import { StackError, type StackErrorCode } from './stack-error.js';
 
@@ -141,10 +142,12 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
   /**
    * The next datagram, waiting for one if none is queued. Rejects with a pending ICMP
    * error first (`ECONNREFUSED` for port unreachable, `EHOSTUNREACH`, `ENETUNREACH`,
-   * `EMSGSIZE`), or with `EBADF` once closed.
+   * `EMSGSIZE`), or with `EBADF` once closed. With `signal`, an abort rejects with
+   * `ECANCELED` and gives up the place in line, so the next datagram goes to the next
+   * receiver.
    */
-  receive(): Promise<UdpMessage> {
-    return this.#next().then((message) => {
+  receive(signal?: AbortSignalLike): Promise<UdpMessage> {
+    return this.#next(signal).then((message) => {
       if (message === undefined) throw new StackError('EBADF', 'socket is closed');
       return message;
     });
@@ -202,12 +205,31 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
     this.#errors.push(error);
   }
 
-  #next(): Promise<UdpMessage | undefined> {
+  #next(signal?: AbortSignalLike): Promise<UdpMessage | undefined> {
     const error = this.#errors.shift();
     if (error) return Promise.reject(error);
     const message = this.#queue.shift();
     if (message) return Promise.resolve(message);
     if (this.#closed) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (signal?.aborted) return Promise.reject(new StackError('ECANCELED', 'receive aborted'));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(new StackError('ECANCELED', 'receive aborted'));
+      };
+      const waiter: Waiter = {
+        resolve: (m) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(m);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
   }
 }

@@ -35,6 +35,61 @@ export interface Comparison {
   readonly floor?: number;
 }
 
+/**
+ * A figure that is not a rate: a quantity read once per sample (e.g. bytes of memory
+ * per idle connection), reported as the median, lower is better. Used where a
+ * PERFORMANCE.md goal is an absolute bound rather than a ratio to a baseline.
+ */
+export interface Gauge {
+  /** Stable id, e.g. `P10`. */
+  readonly id: string;
+  /** One line saying what is read. */
+  readonly title: string;
+  /** Conditions that matter to the figure. */
+  readonly conditions: string;
+  /** Unit of the reading, e.g. `B/connection`. */
+  readonly unit: string;
+  /** Takes one reading (setup included; only the returned value counts). */
+  readonly read: () => Promise<number>;
+  /** The bound the project aims for (reading ≤ goal). */
+  readonly goalAtMost?: number;
+}
+
+/** What one gauge read. */
+export interface GaugeResult {
+  readonly id: string;
+  readonly title: string;
+  readonly conditions: string;
+  readonly unit: string;
+  readonly median: number;
+  readonly readings: readonly number[];
+  readonly goalAtMost: number | null;
+  readonly verdict: 'meets goal' | 'misses goal' | 'absolute';
+}
+
+/** Reads a gauge `samples` times (after warm-ups) and reports the median. */
+export async function readGauge(g: Gauge, o: SamplingOptions): Promise<GaugeResult> {
+  const readings: number[] = [];
+  const count = Math.max(1, Math.ceil(o.samples / 3));
+  for (let i = 0; i < Math.min(o.warmupSamples, 1) + count; i++) {
+    const value = await g.read();
+    if (i >= Math.min(o.warmupSamples, 1)) readings.push(value);
+  }
+  const m = median(readings);
+  let verdict: GaugeResult['verdict'] = 'absolute';
+  if (g.goalAtMost !== undefined) verdict = m <= g.goalAtMost ? 'meets goal' : 'misses goal';
+  return {
+    id: g.id,
+    title: g.title,
+    conditions: g.conditions,
+    unit: g.unit,
+    median: m,
+    readings,
+    goalAtMost: g.goalAtMost ?? null,
+    verdict,
+  };
+}
+
 /** What one comparison measured. */
 export interface ComparisonResult {
   readonly id: string;

@@ -7,7 +7,15 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Comparison, type ComparisonResult, formatRate, measure } from './harness.js';
+import {
+  type Comparison,
+  type ComparisonResult,
+  formatRate,
+  type Gauge,
+  type GaugeResult,
+  measure,
+  readGauge,
+} from './harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filter = process.argv[2];
@@ -29,7 +37,7 @@ function benchFiles(): string[] {
   return out;
 }
 
-const results: ComparisonResult[] = [];
+const results: (ComparisonResult | GaugeResult)[] = [];
 console.log(
   `libos benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
 );
@@ -37,7 +45,22 @@ console.log(
   `sampling: ${sampling.warmupSamples} warm-up + ${sampling.samples} interleaved samples, medians\n`,
 );
 for (const file of benchFiles()) {
-  const mod = (await import(pathToFileURL(file).href)) as { comparisons?: Comparison[] };
+  const mod = (await import(pathToFileURL(file).href)) as {
+    comparisons?: Comparison[];
+    gauges?: Gauge[];
+  };
+  for (const g of mod.gauges ?? []) {
+    if (filter && !`${g.id} ${g.title}`.toLowerCase().includes(filter.toLowerCase())) continue;
+    const r = await readGauge(g, sampling);
+    results.push(r);
+    const goal = r.goalAtMost !== null ? ` (goal ≤ ${r.goalAtMost} ${r.unit})` : '';
+    console.log(`${r.id.padEnd(5)} ${r.title}  [${relative(root, file)}]`);
+    console.log(`      conditions: ${r.conditions}`);
+    const all = r.readings.map((x) => x.toFixed(0)).join(', ');
+    console.log(
+      `      median ${r.median.toFixed(0)} ${r.unit} (readings ${all})${goal} → ${r.verdict}\n`,
+    );
+  }
   for (const c of mod.comparisons ?? []) {
     if (filter && !`${c.id} ${c.title}`.toLowerCase().includes(filter.toLowerCase())) continue;
     const r = await measure(c, sampling);

@@ -87,6 +87,38 @@ describe('TCP between two stacks', { timeout: 60_000 }, () => {
   });
 });
 
+describe('TCP and a full transmit queue', { timeout: 60_000 }, () => {
+  it('waits for room instead of losing segments when the interface queue is full', async () => {
+    const clock = new VirtualClock();
+    // A link that holds only 4 frames in flight, and interfaces that hold 8 refused ones.
+    const [a, b] = createLink({ queueFrames: 4 });
+    const stacks = [a, b].map((device, i) =>
+      createStack({
+        devices: [device],
+        clock,
+        entropy: new SeededEntropy(i + 5),
+        ipv4: { address: `10.9.0.${i + 1}/24` },
+        interfaceLimits: { backlogFrames: 8 },
+      }),
+    ) as [Stack, Stack];
+    const listener = stacks[1].listenTcp({ port: 80 });
+    const data = pattern(512 * 1024, 9);
+    const received = (async () => readAll(await listener.accept()))();
+    const sent = (async () => {
+      const conn = await stacks[0].connectTcp({ address: '10.9.0.2', port: 80 });
+      await conn.write(data);
+      await conn.end();
+    })();
+    await drive(stacks, clock, Promise.all([received, sent]));
+    const got = await received;
+    expect(got.length).toBe(data.length);
+    expect(got.every((byte, i) => byte === data[i])).toBe(true);
+    // The queue filled up (refused sends were counted) but TCP lost nothing to it.
+    expect(stacks[0].stats.ethernet.dropped['transmit-backlog-full'] ?? 0).toBeGreaterThan(0);
+    expect(stacks[0].tcp.stats.retransmits).toBe(0);
+  });
+});
+
 describe('TCP over a lossy link (seeded soak)', { timeout: 60_000 }, () => {
   const seeds = [1, 2, 3, 4, 5, 6];
   it.each(seeds)('seed %i: every byte arrives exactly once, in order', async (seed) => {

@@ -14,6 +14,7 @@ import {
   passive,
   pattern,
   TcpWire,
+  tick,
 } from './tcp-core-harness.js';
 
 const { SYN, RST, ACK, FIN } = TcpFlags;
@@ -79,18 +80,18 @@ describe('bounded memory', () => {
 
   it('buffers are allocated on first use and charged to the memory budget', async () => {
     const { cap, conn, irs, iss } = await passive({
-      capture: { memoryBudget: 100_000, sendBuffer: 30_000, receiveBuffer: 30_000 },
+      capture: { memoryBudget: 10_000, sendBuffer: 30_000, receiveBuffer: 30_000 },
     });
     expect(cap.layer.memoryUsed).toBe(0); // an idle connection holds no buffers
     await conn.write(new Uint8Array(10));
-    expect(cap.layer.memoryUsed).toBe(30_000);
+    expect(cap.layer.memoryUsed).toBe(4096); // initial storage, not the 30 000 capacity
     cap.inject({
       flags: ACK,
       sequenceNumber: seqAdd(irs, 1),
       acknowledgmentNumber: seqAdd(iss, 11),
       payload: pattern(10),
     });
-    expect(cap.layer.memoryUsed).toBe(60_000);
+    expect(cap.layer.memoryUsed).toBe(8192);
     // No room for another connection's buffers: connect fails, SYNs get cookies.
     await expect(cap.layer.connect({ address: B, port: 81 })).rejects.toMatchObject({
       code: 'ENOBUFS',
@@ -108,7 +109,7 @@ describe('bounded memory', () => {
 
   it('data arriving over the memory budget is dropped, not buffered', async () => {
     const { cap, conn, irs, iss, listener } = await passive({
-      capture: { memoryBudget: 60_000, sendBuffer: 30_000, receiveBuffer: 30_000 },
+      capture: { memoryBudget: 8192, sendBuffer: 30_000, receiveBuffer: 30_000 },
     });
     // A second connection, then both write: the budget is used up by send buffers.
     cap.inject({ flags: SYN, sequenceNumber: 7, sourcePort: 40001 });
@@ -122,7 +123,7 @@ describe('bounded memory', () => {
     const other = await listener.accept();
     await conn.write(new Uint8Array(10));
     await other.write(new Uint8Array(10));
-    expect(cap.layer.memoryUsed).toBe(60_000);
+    expect(cap.layer.memoryUsed).toBe(8192);
     cap.take();
     cap.inject({
       flags: ACK,
@@ -134,6 +135,46 @@ describe('bounded memory', () => {
     expect(conn.readableLength).toBe(0);
     // The immediate ACK does not move: the peer will retransmit.
     expect(cap.take().at(-1)?.repr.acknowledgmentNumber).toBe(seqAdd(irs, 1));
+  });
+
+  it('buffers grow with the data waiting in them, only as far as the budget allows', async () => {
+    const { cap, conn, irs, iss } = await passive({
+      capture: { memoryBudget: 20_000, sendBuffer: 30_000, receiveBuffer: 30_000 },
+    });
+    const data = pattern(30_000, 3);
+    let written = false;
+    void conn.write(data).then(() => {
+      written = true;
+    });
+    await tick();
+    // 4 KiB → 8 KiB → 16 KiB; 30 000 bytes would take the budget past 20 000: refused.
+    expect(cap.layer.memoryUsed).toBe(16_384);
+    expect(written).toBe(false);
+    // As the peer acknowledges, the rest flows through the same 16 KiB of storage.
+    const got: Uint8Array[] = [];
+    for (let round = 0; round < 20 && got.reduce((n, p) => n + p.length, 0) < 30_000; round++) {
+      const sent = cap.take().filter((s) => s.payload.length > 0);
+      for (const s of sent) got.push(s.payload);
+      const acked = got.reduce((n, p) => n + p.length, 0);
+      cap.inject({
+        flags: ACK,
+        sequenceNumber: seqAdd(irs, 1),
+        acknowledgmentNumber: seqAdd(iss, 1 + acked),
+        window: 65_535,
+      });
+      await tick();
+      cap.advanceTo(cap.clock.now() + 50_000);
+    }
+    const all = new Uint8Array(got.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of got) {
+      all.set(p, at);
+      at += p.length;
+    }
+    expect(firstDifference(all, data)).toBe(-1);
+    expect(all.length).toBe(data.length);
+    expect(written).toBe(true);
+    expect(cap.layer.memoryUsed).toBeLessThanOrEqual(20_000);
   });
 
   it('a SYN flood neither stalls an established transfer nor grows state (RFC 4987)', async () => {

@@ -246,4 +246,57 @@ describe('ReceiveBuffer', () => {
       { numRuns: 300 },
     );
   }, 60_000); // fast-check runs; generous for a loaded shared machine
+
+  it('grows its storage from 4 KiB as segments arrive in any order, keeping every byte (model)', () => {
+    const stream = (at: number): number => (at * 131 + (at >> 9)) & 0xff;
+    const op = fc.oneof(
+      fc.record({
+        offset: fc.integer({ min: 0, max: 30_000 }),
+        length: fc.integer({ min: 1, max: 3000 }),
+      }),
+      fc.record({ read: fc.integer({ min: 0, max: 20_000 }) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 5000, max: 40_000 }),
+        fc.array(op, { maxLength: 50 }),
+        (cap, ops) => {
+          const r = new ReceiveBuffer(cap, { maxGaps: 4096 });
+          expect(r.allocated).toBe(4096);
+          let readPos = 0; // absolute position of the next byte the application reads
+          let rcvNxt = 0; // absolute RCV.NXT
+          const have = new Set<number>(); // absolute positions held out of order
+          for (const o of ops) {
+            if ('offset' in o) {
+              const data = Uint8Array.from({ length: o.length }, (_, i) =>
+                stream(rcvNxt + o.offset + i),
+              );
+              const advance = r.write(o.offset, data);
+              expect(typeof advance).toBe('number');
+              const limit = readPos + cap; // the window's right edge
+              for (let i = 0; i < o.length; i++) {
+                const at = rcvNxt + o.offset + i;
+                if (at < limit) have.add(at);
+              }
+              let next = rcvNxt;
+              while (have.has(next)) have.delete(next++);
+              expect(advance).toBe(next - rcvNxt);
+              rcvNxt = next;
+            } else {
+              const out = r.read(o.read);
+              expect(out.length).toBe(Math.min(o.read, rcvNxt - readPos));
+              for (let i = 0; i < out.length; i++) {
+                if (out[i] !== stream(readPos + i)) throw new Error(`byte ${readPos + i} differs`);
+              }
+              readPos += out.length;
+            }
+            expect(r.readable).toBe(rcvNxt - readPos);
+            expect(r.outOfOrderBytes).toBe(have.size);
+            expect(r.allocated).toBeLessThanOrEqual(cap);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  }, 60_000);
 });

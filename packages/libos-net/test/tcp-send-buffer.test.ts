@@ -102,4 +102,48 @@ describe('SendBuffer', () => {
       { numRuns: 300 },
     );
   }, 60_000); // fast-check runs; generous for a loaded shared machine
+
+  it('grows its storage from 4 KiB to the capacity as data waits, keeping every byte (model)', () => {
+    const stream = (at: number): number => (at * 131 + (at >> 9)) & 0xff;
+    const op = fc.oneof(
+      fc.record({ write: fc.integer({ min: 0, max: 9000 }) }),
+      fc.record({ ack: fc.integer({ min: 0, max: 12_000 }) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 5000, max: 40_000 }),
+        fc.array(op, { maxLength: 40 }),
+        (cap, ops) => {
+          const b = new SendBuffer(cap);
+          expect(b.allocated).toBe(4096);
+          let una = 0; // absolute position of the oldest byte held
+          let end = 0; // absolute position after the newest byte
+          let highWater = 0;
+          for (const o of ops) {
+            if ('write' in o) {
+              const data = Uint8Array.from({ length: o.write }, (_, i) => stream(end + i));
+              end += b.write(data);
+            } else {
+              const n = Math.min(o.ack, end - una);
+              b.acknowledge(n);
+              una += n;
+            }
+            highWater = Math.max(highWater, end - una);
+            expect(b.length).toBe(end - una);
+            // Storage: a power of two from 4 KiB that holds the high-water mark, or the capacity.
+            expect(b.allocated).toBeLessThanOrEqual(cap);
+            expect(b.allocated >= highWater).toBe(true);
+            if (b.allocated < cap)
+              expect(b.allocated).toBeLessThanOrEqual(Math.max(4096, 2 * highWater));
+            const all = new Uint8Array(end - una);
+            b.copyOut(0, all.length, all);
+            for (let i = 0; i < all.length; i++) {
+              if (all[i] !== stream(una + i)) throw new Error(`byte ${una + i} differs`);
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  }, 60_000);
 });

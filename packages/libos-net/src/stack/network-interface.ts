@@ -222,19 +222,17 @@ export class NetworkInterface {
    * Sends an IPv4 packet of `length` bytes written by `write` to `nextHop` on this
    * link: straight into a device buffer when the next hop's MAC is known, else into a
    * pending copy while ARP resolves it.
+   * @returns False when the packet was dropped (a full transmit backlog or ARP queue).
    */
   sendIpv4(
     nextHop: Ipv4Address,
     length: number,
     write: (packet: Uint8Array) => void,
     now: number,
-  ): void {
+  ): boolean {
     this.#now = now;
     const mac = this.#resolve(nextHop, now);
-    if (mac) {
-      this.transmitFrame(mac, EtherType.IPv4, length, write);
-      return;
-    }
+    if (mac) return this.transmitFrame(mac, EtherType.IPv4, length, write);
     const stats = this.#host.stats.ipv4;
     let entry = this.#pending.get(nextHop);
     // RFC 1122 §2.3.2.2: SHOULD keep the latest packets: make room by dropping the
@@ -246,7 +244,7 @@ export class NetworkInterface {
     }
     if (this.#pendingBytes + length > this.#pendingLimit) {
       countDrop(stats, 'arp-queue-full');
-      return;
+      return false;
     }
     const copy = new Uint8Array(length);
     write(copy);
@@ -257,19 +255,21 @@ export class NetworkInterface {
     entry.packets.push(copy);
     this.#pendingBytes += length;
     this.#requestResolution(nextHop, entry, now);
+    return true;
   }
 
   /**
    * Sends one Ethernet frame with a payload of `length` bytes written by `write`.
    * Frames the device refuses are copied to the bounded backlog and retried on the next
    * poll, in order; beyond the backlog they are dropped and counted.
+   * @returns False when the frame was dropped (backlog full).
    */
   transmitFrame(
     destination: Uint8Array,
     etherType: number,
     length: number,
     write: (payload: Uint8Array) => void,
-  ): void {
+  ): boolean {
     const stats = this.#host.stats.ethernet;
     const total = ETHERNET_HEADER_LENGTH + length;
     const source = this.device.macAddress;
@@ -279,15 +279,16 @@ export class NetworkInterface {
     };
     if (this.#backlog.length === 0 && this.device.transmit(total, fill)) {
       stats.sent++;
-      return;
+      return true;
     }
     if (this.#backlog.length >= this.#backlogLimit) {
       countDrop(stats, 'transmit-backlog-full');
-      return;
+      return false;
     }
     const copy = new Uint8Array(total);
     fill(copy);
     this.#backlog.push(copy);
+    return true;
   }
 
   /** Retries ARP for unresolved next hops; gives up after three requests. */

@@ -250,6 +250,17 @@ interface OutputOptions {
   readonly ttl?: number;
   /** May the device fill in the L4 checksum (transmit checksum offload)? */
   readonly offloadableChecksum?: boolean;
+  /** A TCP segment the device may cut into MTU-sized segments (TSO) instead of fragmenting. */
+  readonly segmentable?: boolean;
+}
+
+/** Largest IPv4 datagram (RFC 791 §3.1: Total Length is 16 bits). */
+const IPV4_MAX_LENGTH = 65535;
+
+/** Whether the interface's device cuts large TCP segments itself (TSO needs checksum offload). */
+function segmentationOffload(iface: NetworkInterface): boolean {
+  const caps = iface.device.capabilities;
+  return caps.segmentationOffload && caps.checksumOffload.transmit;
 }
 
 /**
@@ -268,6 +279,8 @@ interface OutputOptions {
  * ```
  */
 export class Stack {
+  /** Whether the last unfragmented datagram `#ipv4Output` sent was dropped (queue full). */
+  #outputDropped = false;
   /** Interfaces, in the order of `devices`. */
   readonly interfaces: readonly NetworkInterface[];
   /** The routing table (connected routes and default gateways are added by configuration). */
@@ -316,10 +329,14 @@ export class Stack {
         route: (destination) => {
           const route = this.#route(destination);
           const source = route?.iface.ipv4?.address;
-          return route && source !== undefined ? { source, mtu: route.iface.mtu } : undefined;
+          if (route === undefined || source === undefined) return undefined;
+          const { mtu } = route.iface;
+          return segmentationOffload(route.iface)
+            ? { source, mtu, offloadSegmentLength: IPV4_MAX_LENGTH - IPV4_MIN_HEADER_LENGTH }
+            : { source, mtu };
         },
-        send: (source, destination, length, write) =>
-          this.#ipv4Output(
+        send: (source, destination, length, write) => {
+          const error = this.#ipv4Output(
             destination,
             IpProtocol.TCP,
             length,
@@ -327,8 +344,11 @@ export class Stack {
             {
               source,
               offloadableChecksum: true,
+              segmentable: true,
             },
-          ) === undefined,
+          );
+          return error === undefined && !this.#outputDropped;
+        },
       },
     });
     const servers = (options.dnsServers ?? []).map(parseAddress);
@@ -1060,10 +1080,12 @@ export class Stack {
     const stats = this.stats.ipv4;
     const mtu = iface.mtu;
     const total = IPV4_MIN_HEADER_LENGTH + payloadLength;
-    if (total <= mtu) {
+    const offloaded =
+      options.segmentable === true && total <= IPV4_MAX_LENGTH && segmentationOffload(iface);
+    if (total <= mtu || offloaded) {
       const offload =
         options.offloadableChecksum === true && iface.device.capabilities.checksumOffload.transmit;
-      iface.sendIpv4(
+      const queued = iface.sendIpv4(
         nextHop,
         total,
         (packet) => {
@@ -1075,9 +1097,11 @@ export class Stack {
         },
         now,
       );
+      this.#outputDropped = !queued;
       stats.sent++;
       return undefined;
     }
+    this.#outputDropped = false;
     // RFC 791: build the whole datagram once (checksums over all of it), then cut it.
     const whole = new Uint8Array(payloadLength);
     write(whole, source, true);

@@ -22,7 +22,7 @@ export {
   type SackScoreboardOptions,
   type SackSegment,
 } from './sack-scoreboard.js';
-export { SendBuffer } from './send-buffer.js';
+export { type BufferGrowthOptions, SendBuffer } from './send-buffer.js';
 export {
   seqAdd,
   seqDiff,

@@ -3,8 +3,10 @@
  * and out-of-order data held at its place until the holes before it fill (RFC 9293
  * §3.10.7.4 "segment text"; RFC 2018 for reporting what is held).
  *
- * A ring of fixed capacity, allocated once (or handed in by the caller; STYLE.md "callers
- * own storage"). Offsets count from RCV.NXT, the first byte not yet received in order:
+ * A ring that grows on demand up to its capacity (doubling from 4 KiB, so an idle or
+ * lightly used connection does not hold a full-size buffer), or the caller's own fixed
+ * storage (STYLE.md "callers own storage"). Offsets count from RCV.NXT, the first byte
+ * not yet received in order:
  *
  * ```
  *  ring from the read head:
@@ -21,6 +23,8 @@
  * rather than the list grown — but a segment that is in order, or that fills or extends
  * an existing range, is always accepted, so the connection keeps making progress.
  */
+
+import { type BufferGrowthOptions, growthSize, INITIAL_BUFFER_STORAGE } from './send-buffer.js';
 import { seqAdd } from './seq.js';
 import type { TcpSackBlock } from './tcp-options.js';
 import { TcpError } from './tcp-stream.js';
@@ -38,10 +42,10 @@ const MAX_MAX_GAPS = 4096;
  * @example
  * ```ts
  * import type { ReceiveBufferOptions } from '@libos/net';
- * const options: ReceiveBufferOptions = { maxGaps: 16 };
+ * const options: ReceiveBufferOptions = { maxGaps: 16, reserve: (bytes) => bytes <= 65536 };
  * ```
  */
-export interface ReceiveBufferOptions {
+export interface ReceiveBufferOptions extends BufferGrowthOptions {
   /**
    * Most out-of-order ranges (each one preceded by a hole) held at once, an integer from
    * 0 to 4096; default 8. With 0 only in-order data is accepted.
@@ -69,7 +73,8 @@ export class ReceiveBuffer {
   readonly capacity: number;
   /** Most out-of-order ranges held at once. */
   readonly maxGaps: number;
-  readonly #storage: Uint8Array;
+  #storage: Uint8Array;
+  readonly #reserve: ((bytes: number) => boolean) | undefined;
   /** Ring index of the first readable byte. */
   #head = 0;
   #readable = 0;
@@ -104,7 +109,11 @@ export class ReceiveBuffer {
     }
     this.capacity = size;
     this.maxGaps = maxGaps;
-    this.#storage = typeof capacity === 'number' ? new Uint8Array(size) : capacity;
+    this.#reserve = opts.reserve;
+    this.#storage =
+      typeof capacity === 'number'
+        ? new Uint8Array(Math.min(size, INITIAL_BUFFER_STORAGE))
+        : capacity;
     this.#starts = new Int32Array(maxGaps);
     this.#ends = new Int32Array(maxGaps);
     this.#stamps = new Float64Array(maxGaps);
@@ -153,7 +162,12 @@ export class ReceiveBuffer {
       throw new TcpError('EINVAL', `receive offset must be an integer, got ${offset}`);
     }
     const start = Math.max(offset, 0);
-    const end = Math.min(offset + data.length, this.capacity - this.#readable);
+    let end = Math.min(offset + data.length, this.capacity - this.#readable);
+    if (this.#readable + end > this.#storage.length) {
+      this.#grow(this.#readable + end);
+      // Growth may fall short (memory budget): keep what fits; the peer resends the rest.
+      end = Math.min(end, this.#storage.length - this.#readable);
+    }
     if (start >= end) return 0;
 
     // Ranges touching [start, end] (overlapping or adjacent) are [first, last).
@@ -250,7 +264,8 @@ export class ReceiveBuffer {
   readInto(dest: Uint8Array): number {
     const n = Math.min(dest.length, this.#readable);
     if (n === 0) return 0;
-    const first = Math.min(n, this.capacity - this.#head);
+    const size = this.#storage.length;
+    const first = Math.min(n, size - this.#head);
     dest.set(this.#storage.subarray(this.#head, this.#head + first), 0);
     if (first < n) dest.set(this.#storage.subarray(0, n - first), first);
     this.#readable -= n;
@@ -259,7 +274,7 @@ export class ReceiveBuffer {
       this.#head = 0;
     } else {
       this.#head += n;
-      if (this.#head >= this.capacity) this.#head -= this.capacity;
+      if (this.#head >= size) this.#head -= size;
     }
     return n;
   }
@@ -289,11 +304,36 @@ export class ReceiveBuffer {
   }
 
   /** Copies `length` bytes of `data` from `from` into the ring at offset `at` from RCV.NXT. */
+  /** Bytes of storage allocated now (grows towards `capacity` as data is held). */
+  get allocated(): number {
+    return this.#storage.length;
+  }
+
+  /**
+   * Doubles the storage until `needed` bytes from the read head fit (at most
+   * `capacity`), unwrapping the ring: readable bytes and every held range keep their
+   * offsets. False when `reserve` refuses.
+   */
+  #grow(needed: number): boolean {
+    const old = this.#storage;
+    const size = growthSize(old.length, needed, this.capacity, this.#reserve);
+    if (size === undefined) return false;
+    const storage = new Uint8Array(size);
+    const used = this.#readable + (this.#count > 0 ? this.#ends[this.#count - 1]! : 0);
+    const first = Math.min(used, old.length - this.#head);
+    storage.set(old.subarray(this.#head, this.#head + first), 0);
+    if (first < used) storage.set(old.subarray(0, used - first), first);
+    this.#storage = storage;
+    this.#head = 0;
+    return true;
+  }
+
   #copyIn(data: Uint8Array, from: number, at: number, length: number): void {
-    let pos = this.#head + this.#readable + at;
-    if (pos >= this.capacity) pos -= this.capacity;
-    const first = Math.min(length, this.capacity - pos);
     const storage = this.#storage;
+    const size = storage.length;
+    let pos = this.#head + this.#readable + at;
+    if (pos >= size) pos -= size;
+    const first = Math.min(length, size - pos);
     storage.set(
       from === 0 && first === data.length ? data : data.subarray(from, from + first),
       pos,

@@ -2,18 +2,20 @@
  * The send buffer of one TCP connection: the bytes the application has written that the
  * peer has not yet acknowledged (RFC 9293 §3.3.1 send sequence space, from SND.UNA up).
  *
- * A ring of fixed capacity, allocated once (or handed in by the caller; STYLE.md "callers
- * own storage"). `head` is the ring index of the oldest unacknowledged byte:
+ * A ring that grows on demand up to its capacity (doubling from 4 KiB, so an idle or
+ * lightly used connection does not hold a full-size buffer), or the caller's own
+ * fixed storage (STYLE.md "callers own storage"). `head` is the ring index of the oldest
+ * unacknowledged byte:
  *
  * ```
  *  storage  |DDDD.............................AAAAAAAAAAAAAAAAAAAAAA|
  *            ^ tail wraps                     ^ head (SND.UNA)
  *           offset 0 = head, offset `length - 1` = the newest byte written
- *           free = capacity - length
+ *           free = capacity - length (storage grows while length < capacity)
  * ```
  *
  * The connection keeps the sequence numbers; this buffer only knows byte offsets from
- * SND.UNA, so it is indifferent to the 2^32 wrap. No call allocates a buffer; copies that
+ * SND.UNA, so it is indifferent to the 2^32 wrap. Only growth allocates; copies that
  * wrap or that take part of a caller's array use a transient `subarray` view so that the
  * engine's native copy does the work.
  */
@@ -21,6 +23,52 @@ import { TcpError } from './tcp-stream.js';
 
 /** RFC 7323 §2.3: the largest window is 2^30 bytes; a larger buffer would never be used. */
 const MAX_CAPACITY = 2 ** 30;
+/** First storage size of a growing buffer (send and receive). */
+export const INITIAL_BUFFER_STORAGE = 4096;
+
+/**
+ * @internal The storage size a growing buffer moves to: the smallest doubling of
+ * `current` that holds `needed` (capped at `capacity`), or, when `reserve` refuses that,
+ * the largest smaller doubling it pays for; undefined when it pays for none.
+ */
+export function growthSize(
+  current: number,
+  needed: number,
+  capacity: number,
+  reserve: ((bytes: number) => boolean) | undefined,
+): number | undefined {
+  const sizes: number[] = [];
+  for (let size = current; size < needed && size < capacity; ) {
+    size = Math.min(size * 2, capacity);
+    sizes.push(size);
+  }
+  for (let i = sizes.length - 1; i >= 0; i--) {
+    const size = sizes[i]!;
+    if (reserve === undefined || reserve(size - current)) return size;
+  }
+  return undefined;
+}
+
+/**
+ * Options of {@link SendBuffer} and {@link ReceiveBuffer} storage growth.
+ *
+ * @example
+ * ```ts
+ * import { SendBuffer, type BufferGrowthOptions } from '@libos/net';
+ * let budget = 64 * 1024;
+ * const growth: BufferGrowthOptions = {
+ *   reserve: (bytes) => (bytes <= budget ? ((budget -= bytes), true) : false),
+ * };
+ * const buffer = new SendBuffer(256 * 1024, growth);
+ * ```
+ */
+export interface BufferGrowthOptions {
+  /**
+   * Asked before the storage grows by `bytes`; false refuses the growth, and the buffer
+   * then takes only what fits its current storage. Not asked for the first 4 KiB.
+   */
+  readonly reserve?: (bytes: number) => boolean;
+}
 
 /**
  * Bytes written by the application and not yet acknowledged by the peer, in a fixed-size
@@ -42,16 +90,18 @@ const MAX_CAPACITY = 2 ** 30;
 export class SendBuffer {
   /** Size of the ring in bytes: the most unacknowledged bytes it can hold. */
   readonly capacity: number;
-  readonly #storage: Uint8Array;
+  #storage: Uint8Array;
+  readonly #reserve: ((bytes: number) => boolean) | undefined;
   /** Ring index of the oldest unacknowledged byte. */
   #head = 0;
   #length = 0;
 
   /**
-   * @param capacity Size in bytes (an integer from 1 to 2^30), allocated once; or the
-   *   caller's own storage, used as the ring (its length is the capacity).
+   * @param capacity Size in bytes (an integer from 1 to 2^30), allocated as needed; or
+   *   the caller's own storage, used as the ring (its length is the capacity).
+   * @param options How growth is paid for (see {@link BufferGrowthOptions}).
    */
-  constructor(capacity: number | Uint8Array) {
+  constructor(capacity: number | Uint8Array, options: BufferGrowthOptions = {}) {
     const size = typeof capacity === 'number' ? capacity : capacity.length;
     if (!Number.isInteger(size) || size < 1 || size > MAX_CAPACITY) {
       throw new TcpError(
@@ -60,7 +110,11 @@ export class SendBuffer {
       );
     }
     this.capacity = size;
-    this.#storage = typeof capacity === 'number' ? new Uint8Array(size) : capacity;
+    this.#reserve = options.reserve;
+    this.#storage =
+      typeof capacity === 'number'
+        ? new Uint8Array(Math.min(size, INITIAL_BUFFER_STORAGE))
+        : capacity;
   }
 
   /** Bytes buffered: written and not yet acknowledged (sent or not). */
@@ -81,11 +135,16 @@ export class SendBuffer {
    *   the buffer is full: the caller keeps the rest and waits for acknowledgements).
    */
   write(data: Uint8Array): number {
-    const n = Math.min(data.length, this.capacity - this.#length);
+    let n = Math.min(data.length, this.capacity - this.#length);
+    if (this.#length + n > this.#storage.length) {
+      this.#grow(this.#length + n);
+      n = Math.min(n, this.#storage.length - this.#length); // growth may fall short (budget)
+    }
     if (n === 0) return 0;
+    const size = this.#storage.length;
     let tail = this.#head + this.#length;
-    if (tail >= this.capacity) tail -= this.capacity;
-    const first = Math.min(n, this.capacity - tail);
+    if (tail >= size) tail -= size;
+    const first = Math.min(n, size - tail);
     this.#storage.set(n === data.length && first === n ? data : data.subarray(0, first), tail);
     if (first < n) this.#storage.set(data.subarray(first, n), 0);
     this.#length += n;
@@ -117,9 +176,10 @@ export class SendBuffer {
       );
     }
     if (length === 0) return;
+    const size = this.#storage.length;
     let start = this.#head + offset;
-    if (start >= this.capacity) start -= this.capacity;
-    const first = Math.min(length, this.capacity - start);
+    if (start >= size) start -= size;
+    const first = Math.min(length, size - start);
     dest.set(this.#storage.subarray(start, start + first), 0);
     if (first < length) dest.set(this.#storage.subarray(0, length - first), first);
   }
@@ -142,6 +202,25 @@ export class SendBuffer {
       return;
     }
     this.#head += bytes;
-    if (this.#head >= this.capacity) this.#head -= this.capacity;
+    if (this.#head >= this.#storage.length) this.#head -= this.#storage.length;
+  }
+
+  /** Bytes of storage allocated now (grows towards `capacity` as data is buffered). */
+  get allocated(): number {
+    return this.#storage.length;
+  }
+
+  /**
+   * Doubles the storage towards `needed` bytes (see {@link growthSize}), unwrapping the
+   * ring; false when it cannot grow at all.
+   */
+  #grow(needed: number): boolean {
+    const size = growthSize(this.#storage.length, needed, this.capacity, this.#reserve);
+    if (size === undefined) return false;
+    const storage = new Uint8Array(size);
+    this.copyOut(0, this.#length, storage);
+    this.#storage = storage;
+    this.#head = 0;
+    return true;
   }
 }

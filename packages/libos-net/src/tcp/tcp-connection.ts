@@ -21,7 +21,7 @@ import type { CongestionControl, CongestionControlFactory } from './congestion-c
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RtoEstimator, type RtoEstimatorOptions } from './rto.js';
 import { SackScoreboard } from './sack-scoreboard.js';
-import { SendBuffer } from './send-buffer.js';
+import { INITIAL_BUFFER_STORAGE, SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { segmentAcceptable } from './tcp-acceptability.js';
 import { clampPeerMss, windowScaleFor } from './tcp-negotiation.js';
@@ -56,6 +56,10 @@ export interface TcpConnectionHost {
   allocate(bytes: number): boolean;
   /** Returns `bytes` reserved with {@link TcpConnectionHost.allocate}. */
   free(bytes: number): void;
+  /** A timer deadline of `connection` changed: its `pollAt()` may differ. */
+  timersChanged(connection: TcpConnection): void;
+  /** `connection` could not send (the queue below was full): resume it on the next poll. */
+  transmitBlocked(connection: TcpConnection): void;
 }
 
 /** @internal Parameters of one connection, chosen by the layer. */
@@ -68,6 +72,12 @@ export interface TcpConnectionConfig {
   readonly iss: number;
   /** Route MTU − 40: the MSS we announce and the cap on what we send. */
   readonly routeMss: number;
+  /**
+   * Payload bytes one segment may carry when the device segments it (TSO), or 0
+   * without TSO. Used only while the send MSS equals `routeMss`, since the device cuts
+   * at the route's MTU.
+   */
+  readonly offloadPayload: number;
   readonly sendBuffer: number;
   readonly receiveBuffer: number;
   readonly maxGaps: number;
@@ -195,12 +205,62 @@ export class TcpConnection implements TcpStream {
   #lastAckSent = 0;
 
   // Timers (absolute µs deadlines).
-  #rtxAt: Micros | undefined;
-  #persistAt: Micros | undefined;
-  #ackAt: Micros | undefined;
-  #closeAt: Micros | undefined;
-  #keepAliveAt: Micros | undefined;
-  #connectDeadline: Micros | undefined;
+  // Timer deadlines. Every change tells the layer (its deadline heap), so a stack with
+  // many idle connections never scans them all.
+  #rtxAtValue: Micros | undefined;
+  #persistAtValue: Micros | undefined;
+  #ackAtValue: Micros | undefined;
+  #closeAtValue: Micros | undefined;
+  #keepAliveAtValue: Micros | undefined;
+  #connectDeadlineValue: Micros | undefined;
+  get #rtxAt(): Micros | undefined {
+    return this.#rtxAtValue;
+  }
+  set #rtxAt(at: Micros | undefined) {
+    if (at === this.#rtxAtValue) return;
+    this.#rtxAtValue = at;
+    this.#host.timersChanged(this);
+  }
+  get #persistAt(): Micros | undefined {
+    return this.#persistAtValue;
+  }
+  set #persistAt(at: Micros | undefined) {
+    if (at === this.#persistAtValue) return;
+    this.#persistAtValue = at;
+    this.#host.timersChanged(this);
+  }
+  get #ackAt(): Micros | undefined {
+    return this.#ackAtValue;
+  }
+  set #ackAt(at: Micros | undefined) {
+    if (at === this.#ackAtValue) return;
+    this.#ackAtValue = at;
+    this.#host.timersChanged(this);
+  }
+  get #closeAt(): Micros | undefined {
+    return this.#closeAtValue;
+  }
+  set #closeAt(at: Micros | undefined) {
+    if (at === this.#closeAtValue) return;
+    this.#closeAtValue = at;
+    this.#host.timersChanged(this);
+  }
+  get #keepAliveAt(): Micros | undefined {
+    return this.#keepAliveAtValue;
+  }
+  set #keepAliveAt(at: Micros | undefined) {
+    if (at === this.#keepAliveAtValue) return;
+    this.#keepAliveAtValue = at;
+    this.#host.timersChanged(this);
+  }
+  get #connectDeadline(): Micros | undefined {
+    return this.#connectDeadlineValue;
+  }
+  set #connectDeadline(at: Micros | undefined) {
+    if (at === this.#connectDeadlineValue) return;
+    this.#connectDeadlineValue = at;
+    this.#host.timersChanged(this);
+  }
 
   readonly #rto: RtoEstimator;
   #retries = 0;
@@ -215,7 +275,15 @@ export class TcpConnection implements TcpStream {
   #inRecovery = false;
   #recover: number;
   #highRxt: number;
-  readonly #scoreboard = new SackScoreboard();
+  /** Created when SACK information first arrives: idle connections never pay for it. */
+  #sack: SackScoreboard | undefined;
+  get #scoreboard(): SackScoreboard {
+    if (this.#sack === undefined) {
+      this.#sack = new SackScoreboard();
+      this.#sack.reset(this.#sndUna);
+    }
+    return this.#sack;
+  }
   #ackPending = 0;
   #ackNow = false;
   readonly #challenge = new ChallengeAckLimiter();
@@ -1108,12 +1176,16 @@ export class TcpConnection implements TcpStream {
     if (unsent <= 0 && !finPending) return false;
     const inFlight = this.#flightSize();
     const options = this.#dataOptions(now);
-    const maxPayload = Math.max(1, this.#sendMss - optionsBytes(options));
+    const optionLength = optionsBytes(options);
+    const maxPayload = Math.max(1, this.#sendMss - optionLength);
     const windowLeft = seqDiff(seqAdd(this.#sndUna, this.#sndWnd), this.#sndNxt);
     const cwndLeft = this.#cc.cwnd - inFlight;
-    let length = Math.min(unsent, maxPayload, windowLeft, cwndLeft);
-    if (length < 0) length = 0;
     const isRetransmission = seqLt(this.#sndNxt, this.#sndMax);
+    const limit = isRetransmission ? maxPayload : this.#segmentLimit(maxPayload, optionLength);
+    let length = Math.min(unsent, limit, windowLeft, cwndLeft);
+    if (length < 0) length = 0;
+    // A TSO segment carries whole MSS pieces; a partial tail waits for the checks below.
+    if (length > maxPayload && length < unsent) length -= length % maxPayload;
     if (length > 0 && length < maxPayload && length < unsent && !isRetransmission) {
       // Sender SWS avoidance (RFC 1122 §4.2.3.4): a partial segment only if it is at
       // least half the largest window the peer offered, or nothing is in flight (the
@@ -1128,7 +1200,7 @@ export class TcpConnection implements TcpStream {
     }
     const withFin = this.#finQueued && seqAdd(this.#sndNxt, length) === this.#finSeq;
     if (length === 0 && !(withFin && unsent <= 0)) return false;
-    if (length > 0 && this.#sackOk && this.#scoreboard.sackedBytes > 0 && isRetransmission) {
+    if (length > 0 && this.#sackOk && (this.#sack?.sackedBytes ?? 0) > 0 && isRetransmission) {
       // Skip a range the peer already SACKed while going back after a timeout.
       const end = seqAdd(this.#sndNxt, length);
       if (this.#scoreboard.isSacked(this.#sndNxt, end)) {
@@ -1142,7 +1214,12 @@ export class TcpConnection implements TcpStream {
     let flags = ACK;
     if (length > 0 && length === unsent) flags |= PSH;
     if (withFin) flags |= FIN;
-    this.#sendSegment(flags, this.#sndNxt, length, options);
+    if (!this.#sendSegment(flags, this.#sndNxt, length, options)) {
+      // The interface queue is full: nothing was sent. Try again on the layer's next poll
+      // rather than lose the segment and wait for a retransmission.
+      this.#host.transmitBlocked(this);
+      return false;
+    }
     if (isRetransmission) this.#host.stats.retransmits++;
     else if (this.#rttSeq === undefined) {
       this.#rttSeq = seqAdd(this.#sndNxt, length);
@@ -1155,6 +1232,18 @@ export class TcpConnection implements TcpStream {
     this.#rtxAt ??= now + this.#rto.rto;
     this.#persistAt = undefined;
     return true;
+  }
+
+  /**
+   * Payload bytes the next new segment may carry: one MSS, or with TSO as many whole
+   * MSS pieces as fit the offload limit (the device cuts at the route MTU, so only
+   * while our MSS is the route's). Retransmissions stay at one MSS.
+   */
+  #segmentLimit(maxPayload: number, optionLength: number): number {
+    const offload = this.#config.offloadPayload;
+    if (offload <= maxPayload || this.#sendMss !== this.#config.routeMss) return maxPayload;
+    const limit = offload - optionLength;
+    return Math.max(maxPayload, limit - (limit % maxPayload));
   }
 
   /** RFC 6675 §5 steps (C): retransmit lost ranges while pipe < cwnd. */
@@ -1200,7 +1289,8 @@ export class TcpConnection implements TcpStream {
     this.#rtxAt ??= now + this.#rto.rto;
   }
 
-  #sendSegment(flags: number, seq: number, length: number, options: TcpOptions): void {
+  /** Sends one segment; false when the layer below dropped it (queue full). */
+  #sendSegment(flags: number, seq: number, length: number, options: TcpOptions): boolean {
     const window = this.#windowField();
     const repr: TcpRepr = {
       sourcePort: this.localPort,
@@ -1215,7 +1305,7 @@ export class TcpConnection implements TcpStream {
     const headerLength = tcpReprHeaderLength(repr);
     const offset = seqDiff(seq, this.#bufferSeq);
     const buffer = this.#sendBuffer;
-    this.#host.output.send(
+    const sent = this.#host.output.send(
       this.localAddress,
       this.remoteAddress,
       headerLength + length,
@@ -1224,6 +1314,7 @@ export class TcpConnection implements TcpStream {
         emitTcpRepr(repr, segment, this.localAddress, this.remoteAddress, { checksum });
       },
     );
+    if (!sent) return false;
     this.#host.stats.sent++;
     if ((flags & ACK) !== 0) {
       this.#lastAckSent = this.#rcvNxt;
@@ -1231,6 +1322,12 @@ export class TcpConnection implements TcpStream {
       this.#ackNow = false;
       this.#ackAt = undefined;
     }
+    return true;
+  }
+
+  /** @internal The layer below has room again: send what was held back. */
+  resumeTransmit(now: Micros): void {
+    this.#transmit(now);
   }
 
   /** SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), with our options. */
@@ -1385,21 +1482,28 @@ export class TcpConnection implements TcpStream {
     return this.#receiveBuffer?.window ?? this.#config.receiveBuffer;
   }
 
+  // Buffers are created on first use with 4 KiB of storage and grow on demand; the
+  // layer's memory budget pays for every byte of storage actually allocated.
   #allocateSendBuffer(): SendBuffer | undefined {
-    if (this.#sendBuffer === undefined && this.#host.allocate(this.#config.sendBuffer)) {
-      this.#sendBuffer = new SendBuffer(this.#config.sendBuffer);
+    const initial = Math.min(this.#config.sendBuffer, INITIAL_BUFFER_STORAGE);
+    if (this.#sendBuffer === undefined && this.#host.allocate(initial)) {
+      this.#sendBuffer = new SendBuffer(this.#config.sendBuffer, { reserve: this.#reserve });
     }
     return this.#sendBuffer;
   }
 
   #allocateReceiveBuffer(): ReceiveBuffer | undefined {
-    if (this.#receiveBuffer === undefined && this.#host.allocate(this.#config.receiveBuffer)) {
+    const initial = Math.min(this.#config.receiveBuffer, INITIAL_BUFFER_STORAGE);
+    if (this.#receiveBuffer === undefined && this.#host.allocate(initial)) {
       this.#receiveBuffer = new ReceiveBuffer(this.#config.receiveBuffer, {
         maxGaps: this.#config.maxGaps,
+        reserve: this.#reserve,
       });
     }
     return this.#receiveBuffer;
   }
+
+  readonly #reserve = (bytes: number): boolean => this.#host.allocate(bytes);
 
   #unsentBytes(): number {
     const sent = seqDiff(this.#sndNxt, this.#bufferSeq);
@@ -1553,7 +1657,7 @@ export class TcpConnection implements TcpStream {
   #establish(now: Micros): void {
     this.#state = 'established';
     this.#connectDeadline = undefined;
-    this.#scoreboard.reset(this.#sndUna);
+    this.#sack?.reset(this.#sndUna);
     // RFC 6582 §3.2 step 1: recover starts at the initial send sequence number.
     this.#recover = this.#sndUna;
     this.#highRxt = this.#sndUna;
@@ -1646,7 +1750,7 @@ export class TcpConnection implements TcpStream {
       this.#receiveBuffer !== undefined &&
       (flushed || this.#receiveBuffer.readable === 0)
     ) {
-      this.#host.free(this.#config.receiveBuffer);
+      this.#host.free(this.#receiveBuffer.allocated);
       this.#receiveBuffer = undefined;
     }
   }
@@ -1714,7 +1818,7 @@ export class TcpConnection implements TcpStream {
       this.#released = true;
       // Return the buffers to the budget; after a clean close unread data stays
       // readable until drained, after a failure it is flushed.
-      if (this.#sendBuffer !== undefined) this.#host.free(this.#config.sendBuffer);
+      if (this.#sendBuffer !== undefined) this.#host.free(this.#sendBuffer.allocated);
       this.#sendBuffer = undefined;
       this.#freeDrainedReceiveBuffer();
       this.#host.connectionReleased(this);

@@ -16,9 +16,11 @@ import { randomU32 } from '@libos/sched';
 import { type Ipv4Address, readIpv4Address } from '../wire/ipv4-address.js';
 import type { CongestionControlFactory } from './congestion-control.js';
 import { cubic } from './cubic.js';
+import { DeadlineHeap } from './deadline-heap.js';
 import { IsnGenerator } from './isn.js';
 import { newReno } from './new-reno.js';
 import type { RtoEstimatorOptions } from './rto.js';
+import { INITIAL_BUFFER_STORAGE } from './send-buffer.js';
 import { seqAdd } from './seq.js';
 import { SynCookies } from './syn-cookie.js';
 import {
@@ -28,7 +30,7 @@ import {
 } from './tcp-connection.js';
 import { TcpListener, type TcpListenerHost, type TcpListenOptions } from './tcp-listener.js';
 import { TCP_DEFAULT_MSS } from './tcp-negotiation.js';
-import type { TcpOutput } from './tcp-output.js';
+import type { TcpOutput, TcpRoute } from './tcp-output.js';
 import { resetReplyFor } from './tcp-reset.js';
 import {
   emitTcpRepr,
@@ -46,6 +48,8 @@ const { SYN, RST, ACK } = TcpFlags;
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 const KIB = 1024;
+/** µs before a connection held back by a full queue below is tried again at the latest. */
+const BLOCKED_RETRY = 1000;
 
 /**
  * Where initial sequence numbers come from. {@link IsnGenerator} (RFC 6528) by default;
@@ -104,9 +108,12 @@ export interface TcpLayerOptions {
   /** Connections in SYN-RECEIVED per listener before SYN cookies take over. Default 128. */
   readonly synBacklog?: number;
   /**
-   * Bytes of send and receive buffers all connections may hold (buffers are allocated
-   * on first use). Over it, connects fail with ENOBUFS, SYNs get cookies and arriving
-   * data is dropped. Default 256 MiB.
+   * Bytes of send and receive buffer storage all connections may hold. Buffers are
+   * created on first use with 4 KiB and grow (doubling) towards `sendBuffer` /
+   * `receiveBuffer` as data waits in them; the budget pays for the storage allocated.
+   * Over it, buffers stop growing (writes wait, arriving data beyond the storage is
+   * dropped and resent by the peer), connects fail with ENOBUFS and SYNs get cookies.
+   * Default 256 MiB.
    */
   readonly memoryBudget?: number;
   /** Out-of-order holes kept per connection (ReceiveBuffer `maxGaps`). Default 8. */
@@ -187,6 +194,14 @@ export class TcpLayer {
   readonly #passive = new Map<TcpConnection, TcpListener>();
   readonly #connectionHost: TcpConnectionHost;
   readonly #listenerHost: TcpListenerHost;
+  /** Connections by earliest timer deadline; entries go stale and are skipped (lazy). */
+  readonly #deadlines = new DeadlineHeap<TcpConnection>();
+  /** The deadline of each connection's live heap entry. */
+  readonly #scheduled = new Map<TcpConnection, Micros>();
+  /** Connections whose timers changed since the heap last looked at them. */
+  readonly #touched = new Set<TcpConnection>();
+  /** Connections that stopped sending because the queue below was full. */
+  readonly #blocked = new Set<TcpConnection>();
 
   /** @param options See {@link TcpLayerOptions}. */
   constructor(options: TcpLayerOptions) {
@@ -230,6 +245,12 @@ export class TcpLayer {
       allocate: (bytes) => this.#allocate(bytes),
       free: (bytes) => {
         this.#memoryUsed -= bytes;
+      },
+      timersChanged: (connection) => {
+        this.#touched.add(connection);
+      },
+      transmitBlocked: (connection) => {
+        this.#blocked.add(connection);
       },
     };
     this.#listenerHost = { releaseListener: (listener) => this.#releaseListener(listener) };
@@ -298,7 +319,7 @@ export class TcpLayer {
       return Promise.reject(new TcpError('ENOBUFS', 'TCP memory budget exhausted'));
     }
     const now = this.#clock.now();
-    const connection = this.#create(localAddress, localPort, address, port, route.mtu, now, false);
+    const connection = this.#create(localAddress, localPort, address, port, route, now, false);
     this.stats.activeOpens++;
     connection.openActive(now, options.timeout);
     if (signal === undefined) return connection.opened.then(() => connection);
@@ -412,21 +433,78 @@ export class TcpLayer {
    * @param now Current time (µs).
    */
   poll(now: Micros): void {
-    // Set iteration tolerates connections removing themselves as they close.
-    for (const connection of this.#connections) {
-      const at = connection.pollAt();
-      if (at !== undefined && at <= now) connection.poll(now);
+    if (this.#blocked.size > 0) {
+      // The stack polls its interfaces (draining their queues) before this layer.
+      const blocked = [...this.#blocked];
+      this.#blocked.clear();
+      for (const connection of blocked) {
+        if (this.#connections.has(connection)) connection.resumeTransmit(now);
+      }
     }
+    this.#schedule();
+    const heap = this.#deadlines;
+    // Entries polled here are rescheduled after the loop, so each is visited once.
+    for (let at = heap.peekAt(); at !== undefined && at <= now; at = heap.peekAt()) {
+      const connection = heap.peekItem()!;
+      heap.pop();
+      if (this.#scheduled.get(connection) !== at) continue; // stale entry
+      this.#scheduled.delete(connection);
+      this.#touched.add(connection);
+      const due = connection.pollAt();
+      if (due !== undefined && due <= now) connection.poll(now);
+    }
+    this.#schedule();
   }
 
   /** When {@link TcpLayer.poll} must next be called (µs), or undefined when no timer runs. */
   pollAt(): Micros | undefined {
-    let at: Micros | undefined;
-    for (const connection of this.#connections) {
-      const t = connection.pollAt();
-      if (t !== undefined && (at === undefined || t < at)) at = t;
+    // Held-back segments: try again shortly (the queue below drains as the device sends).
+    const retry = this.#blocked.size > 0 ? this.#clock.now() + BLOCKED_RETRY : undefined;
+    const timer = this.#earliestTimer();
+    return retry !== undefined && (timer === undefined || retry < timer) ? retry : timer;
+  }
+
+  #earliestTimer(): Micros | undefined {
+    this.#schedule();
+    const heap = this.#deadlines;
+    for (let at = heap.peekAt(); at !== undefined; at = heap.peekAt()) {
+      const connection = heap.peekItem()!;
+      heap.pop();
+      if (this.#scheduled.get(connection) !== at) continue; // stale entry
+      // The entry may be early (its deadline moved later): answer with the real one.
+      const real = connection.pollAt();
+      if (real === at) {
+        heap.push(at, connection);
+        return at;
+      }
+      this.#scheduled.delete(connection);
+      if (real === undefined) continue;
+      this.#scheduled.set(connection, real);
+      heap.push(real, connection);
     }
-    return at;
+    return undefined;
+  }
+
+  /** Moves connections whose timers changed into the deadline heap. */
+  #schedule(): void {
+    const touched = this.#touched;
+    if (touched.size === 0) return;
+    for (const connection of touched) {
+      if (!this.#connections.has(connection)) continue;
+      const at = connection.pollAt();
+      if (at === undefined) continue;
+      const current = this.#scheduled.get(connection);
+      // A later deadline keeps the earlier entry: it surfaces early and is rescheduled.
+      if (current !== undefined && current <= at) continue;
+      this.#scheduled.set(connection, at);
+      this.#deadlines.push(at, connection);
+    }
+    touched.clear();
+    // Stale entries pile up only when deadlines move earlier; rebuild when they dominate.
+    if (this.#deadlines.size > 2 * this.#scheduled.size + 64) {
+      this.#deadlines.clear();
+      for (const [connection, at] of this.#scheduled) this.#deadlines.push(at, connection);
+    }
   }
 
   // ───────────────────────────── LISTEN (RFC 9293 §3.10.7.2) ───────────────────────
@@ -482,7 +560,7 @@ export class TcpLayer {
       repr.destinationPort,
       source,
       repr.sourcePort,
-      route.mtu,
+      route,
       now,
       true,
     );
@@ -547,7 +625,7 @@ export class TcpLayer {
       ack.destinationPort,
       remote,
       ack.sourcePort,
-      route.mtu,
+      route,
       now,
       true,
       cookie,
@@ -570,18 +648,24 @@ export class TcpLayer {
     localPort: number,
     remoteAddress: Ipv4Address,
     remotePort: number,
-    mtu: number,
+    route: TcpRoute,
     now: Micros,
     passive: boolean,
     iss?: number,
   ): TcpConnection {
+    const routeMss = Math.max(88, Math.min(route.mtu, 65535) - 40);
     const config: TcpConnectionConfig = {
       localAddress,
       localPort,
       remoteAddress,
       remotePort,
       iss: iss ?? this.#isn.isn(localAddress, localPort, remoteAddress, remotePort, now) >>> 0,
-      routeMss: Math.max(88, Math.min(mtu, 65535) - 40),
+      routeMss,
+      // TSO: whole MSS-sized pieces the device cuts apart (payload bytes, header excluded).
+      offloadPayload:
+        route.offloadSegmentLength !== undefined && route.offloadSegmentLength > route.mtu - 20
+          ? Math.min(route.offloadSegmentLength, 65535 - 20) - 20
+          : 0,
       sendBuffer: this.#sendBuffer,
       receiveBuffer: this.#receiveBuffer,
       maxGaps: this.#maxGaps,
@@ -602,6 +686,7 @@ export class TcpLayer {
     }
     inner.set(localPort * 65536 + remotePort, connection);
     this.#connections.add(connection);
+    this.#touched.add(connection);
     return connection;
   }
 
@@ -636,10 +721,12 @@ export class TcpLayer {
     return undefined;
   }
 
-  /** True when a new connection could not get both its buffers from the budget. */
+  /** True when a new connection could not get both its initial buffers from the budget. */
   #underPressure(): boolean {
-    if (this.#memoryUsed + this.#sendBuffer + this.#receiveBuffer <= this.#memoryBudget)
-      return false;
+    const initial =
+      Math.min(this.#sendBuffer, INITIAL_BUFFER_STORAGE) +
+      Math.min(this.#receiveBuffer, INITIAL_BUFFER_STORAGE);
+    if (this.#memoryUsed + initial <= this.#memoryBudget) return false;
     countDrop(this.stats, 'memory-budget');
     return true;
   }
@@ -667,6 +754,9 @@ export class TcpLayer {
       if (inner.size === 0) this.#table.delete(connection.remoteAddress);
     }
     this.#connections.delete(connection);
+    this.#scheduled.delete(connection);
+    this.#touched.delete(connection);
+    this.#blocked.delete(connection);
     const listener = this.#passive.get(connection);
     if (listener !== undefined) {
       this.#passive.delete(connection);

@@ -17,6 +17,12 @@ export interface TcpRoute {
   readonly source: Ipv4Address;
   /** The route's MTU in bytes (IP header included); the MSS we announce is MTU − 40. */
   readonly mtu: number;
+  /**
+   * With TCP segmentation offload (TSO): the longest segment (TCP header + options +
+   * payload) {@link TcpOutput.send} accepts in one piece, which the device cuts into
+   * segments of MTU − 40 − options payload bytes, copying the header. Absent without TSO.
+   */
+  readonly offloadSegmentLength?: number;
 }
 
 /**

@@ -11,3 +11,9 @@ export {
   type BlockDeviceUnderTest,
   describeBlockDevice,
 } from './describe-block-device.js';
+export {
+  type AdjustableWallClock,
+  describeVolume,
+  type VolumeFactory,
+  type VolumeUnderTest,
+} from './describe-volume.js';

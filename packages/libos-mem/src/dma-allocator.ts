@@ -153,6 +153,9 @@ export class DmaAllocator {
    *
    * @param size - bytes, a positive safe integer
    * @param align - a power of two (default 16)
+   * @param zero - zero the region (default: the allocator's `zero` option). Pass false
+   *   for a buffer the caller overwrites completely anyway, such as a bounce buffer a
+   *   device fills: it saves a pass over the bytes
    * @returns the region, or `null` when memory is exhausted
    * @throws AllocatorError `BAD_SIZE` (not a positive integer, or larger than the
    *   largest block); `BAD_ALIGNMENT` (not a power of two, or larger than the largest block)
@@ -165,7 +168,7 @@ export class DmaAllocator {
    * r.addr % 2; // 0
    * ```
    */
-  alloc(size: number, align = 16): DmaRegion | null {
+  alloc(size: number, align = 16, zero = this.#zero): DmaRegion | null {
     if (!Number.isSafeInteger(size) || size < 1) {
       throw new AllocatorError('BAD_SIZE', `size ${size} is not a positive integer`);
     }
@@ -184,7 +187,7 @@ export class DmaAllocator {
       this.#stats.failed++;
       return null;
     }
-    if (this.#zero) this.memory.u8.fill(0, addr, addr + size);
+    if (zero) this.memory.u8.fill(0, addr, addr + size);
     // The range was checked against guest memory in the constructor.
     return { addr, size, bytes: new Uint8Array(this.memory.buffer, addr, size) };
   }

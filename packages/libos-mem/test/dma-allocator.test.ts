@@ -75,6 +75,9 @@ describe('DmaAllocator', () => {
     const raw = setup(false);
     raw.mem.fill(BASE, LENGTH, 0xff);
     expect(raw.dma.alloc(4)!.bytes[0]).toBe(0xff);
+    // Per call: opt out on a zeroing allocator, opt in on a non-zeroing one.
+    expect(dma.alloc(64 * 1024, 64, false)!.bytes.every((b) => b === 0xff)).toBe(true);
+    expect(raw.dma.alloc(64 * 1024, 64, true)!.bytes.every((b) => b === 0)).toBe(true);
   });
 
   it('rejects bad sizes and alignments', () => {

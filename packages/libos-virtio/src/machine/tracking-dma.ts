@@ -27,15 +27,16 @@ export class TrackingDmaAllocator extends DmaAllocator {
    *
    * @param size - bytes, a positive safe integer
    * @param align - a power of two (default 16)
+   * @param zero - zero the region (default: the allocator's `zero` option)
    * @returns the region, or `null` when memory is exhausted
    * @example
    * ```ts
    * const ring = dma.alloc(4096, 4096);
    * ```
    */
-  override alloc(size: number, align = 16): ReturnType<DmaAllocator['alloc']> {
+  override alloc(size: number, align = 16, zero?: boolean): ReturnType<DmaAllocator['alloc']> {
     try {
-      const region = super.alloc(size, align);
+      const region = zero === undefined ? super.alloc(size, align) : super.alloc(size, align, zero);
       if (region === null) this.#exhausted = true;
       return region;
     } catch (e) {

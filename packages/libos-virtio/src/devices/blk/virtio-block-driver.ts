@@ -486,10 +486,14 @@ export class VirtioBlockDriver implements BlockDevice {
     return true;
   }
 
-  /** A DMA bounce buffer, or null when there is none now (exhausted, or larger than any block). */
+  /**
+   * A DMA bounce buffer, or null when there is none now (exhausted, or larger than any
+   * block). Not zeroed: a write fills it from the caller, a read is copied out only
+   * after the device reported success for the whole transfer.
+   */
   #allocBounce(length: number): DmaRegion | null {
     try {
-      return this.#dma.alloc(length, 64);
+      return this.#dma.alloc(length, 64, false);
     } catch {
       return null;
     }

@@ -4,6 +4,7 @@
  * the next receive, as Linux does for connected sockets (RFC 1122 §4.1.3.3).
  */
 import type { AbortSignalLike } from '@libos/sched';
+import { waitInLine } from '../cancellable-wait.js';
 import { formatIpv4Address, type Ipv4Address, parseIpv4Address } from '../wire/ipv4-address.js';
 import { StackError, type StackErrorCode } from './stack-error.js';
 
@@ -212,24 +213,11 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
     if (message) return Promise.resolve(message);
     if (this.#closed) return Promise.resolve(undefined);
     if (signal?.aborted) return Promise.reject(new StackError('ECANCELED', 'receive aborted'));
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(new StackError('ECANCELED', 'receive aborted'));
-      };
-      const waiter: Waiter = {
-        resolve: (m) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(m);
-        },
-        reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return waitInLine<UdpMessage | undefined, Waiter>(
+      this.#waiters,
+      signal,
+      () => new StackError('ECANCELED', 'receive aborted'),
+      (resolve, reject) => ({ resolve, reject }),
+    );
   }
 }

@@ -15,6 +15,7 @@
  * ```
  */
 import type { AbortSignalLike, Clock, Micros } from '@libos/sched';
+import { waitInLine } from '../cancellable-wait.js';
 import type { Ipv4Address } from '../wire/ipv4-address.js';
 import { ChallengeAckLimiter } from './challenge-ack-limiter.js';
 import type { CongestionControl, CongestionControlFactory } from './congestion-control.js';
@@ -101,7 +102,6 @@ interface Reader {
   readonly max: number;
   resolve(data: Uint8Array | null): void;
   reject(error: TcpError): void;
-  detach(): void;
 }
 
 interface Writer {
@@ -109,7 +109,6 @@ interface Writer {
   offset: number;
   resolve(): void;
   reject(error: TcpError): void;
-  detach(): void;
 }
 
 function settleLater<T>(): {
@@ -414,21 +413,12 @@ export class TcpConnection implements TcpStream {
       if (ready !== undefined) return ready;
     }
     if (signal?.aborted) return Promise.reject(cancelled(signal));
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.#readers.indexOf(reader);
-        if (i >= 0) this.#readers.splice(i, 1);
-        reject(cancelled(signal));
-      };
-      const reader: Reader = {
-        max,
-        resolve,
-        reject,
-        detach: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#readers.push(reader);
-    });
+    return waitInLine<Uint8Array | null, Reader>(
+      this.#readers,
+      signal,
+      () => cancelled(signal),
+      (resolve, reject) => ({ max, resolve, reject }),
+    );
   }
 
   /**
@@ -453,22 +443,12 @@ export class TcpConnection implements TcpStream {
     const now = this.#host.clock.now();
     if (offset > 0) this.#transmit(now);
     if (offset === data.length) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.#writers.indexOf(writer);
-        if (i >= 0) this.#writers.splice(i, 1);
-        reject(cancelled(signal));
-      };
-      const writer: Writer = {
-        data,
-        offset,
-        resolve,
-        reject,
-        detach: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#writers.push(writer);
-    });
+    return waitInLine<void, Writer>(
+      this.#writers,
+      signal,
+      () => cancelled(signal),
+      (resolve, reject) => ({ data, offset, resolve: () => resolve(), reject }),
+    );
   }
 
   /** Sends FIN after all queued data (half-close); resolves once the FIN is queued. */
@@ -1722,7 +1702,6 @@ export class TcpConnection implements TcpStream {
       writer.offset += buffer.write(writer.data.subarray(writer.offset));
       if (writer.offset < writer.data.length) break;
       this.#writers.shift();
-      writer.detach();
       writer.resolve();
     }
     this.#maybeQueueFin(now);
@@ -1762,17 +1741,14 @@ export class TcpConnection implements TcpStream {
       const buffer = this.#receiveBuffer;
       if (this.#error) {
         this.#readers.shift();
-        reader.detach();
         reader.reject(this.#error);
       } else if (buffer !== undefined && buffer.readable > 0) {
         const data = buffer.read(Math.min(reader.max, buffer.readable));
         read = true;
         this.#readers.shift();
-        reader.detach();
         reader.resolve(data);
       } else if (this.#finReceived || this.#state === 'closed') {
         this.#readers.shift();
-        reader.detach();
         if (this.#error) reader.reject(this.#error);
         else reader.resolve(null);
       } else {
@@ -1806,7 +1782,6 @@ export class TcpConnection implements TcpStream {
     if (error !== undefined) this.#error = error;
     const failure = error ?? new TcpError('EPIPE', 'connection closed');
     for (const writer of this.#writers.splice(0)) {
-      writer.detach();
       writer.reject(failure);
     }
     this.#drainEndWaiters();

@@ -52,6 +52,7 @@ export function walkChain(fat: FatTable, first: number, limit?: number): ChainWa
   if (first < 2 || first > fat.maxCluster)
     return { ok: false, problem: 'out-of-range', at: first, clusters };
   const bound = fat.clusterCount;
+  const maxCluster = fat.maxCluster;
   let c = first;
   for (;;) {
     clusters.push(c);
@@ -60,6 +61,11 @@ export function walkChain(fat: FatTable, first: number, limit?: number): ChainWa
       return { ok: false, problem: 'size-mismatch', at: c, clusters };
     }
     const next = fat.get(c);
+    // Fast path: a link to another data cluster (fatgen103: 2..max cluster).
+    if (next >= 2 && next <= maxCluster) {
+      c = next;
+      continue;
+    }
     const kind = fat.kind(next);
     if (kind === 'end') return { ok: true, clusters };
     if (kind === 'free' || kind === 'bad')

@@ -1,6 +1,6 @@
 /**
  * Barrel of the dhcp layer: the DHCPv4 message codec (RFC 2131, RFC 2132) and the
- * sans-IO client state machine.
+ * sans-IO client and server state machines.
  */
 export {
   DHCP_CLIENT_PORT,
@@ -37,4 +37,13 @@ export {
   emitDhcpRepr,
   parseDhcpRepr,
 } from './dhcp-repr.js';
+export {
+  DhcpServer,
+  type DhcpServerIgnoreReason,
+  type DhcpServerLease,
+  type DhcpServerOptions,
+  type DhcpServerOutcome,
+  type DhcpServerStats,
+} from './dhcp-server.js';
+export { type RunningDhcpServer, type ServeDhcpOptions, serveDhcp } from './dhcp-server-socket.js';
 export type { UdpSource, UdpTransmit } from './udp-transmit.js';

@@ -2,7 +2,8 @@
  * @libos/net/node — Node.js-only frame ports that connect a libos {@link NetDevice} to
  * the outside world through host sockets: {@link StreamFramePort} speaks QEMU's
  * `-netdev stream` framing over unix or TCP sockets, {@link DgramFramePort} QEMU's
- * `-netdev dgram` over UDP. Core entry points stay browser-safe; everything that needs
+ * `-netdev dgram` over UDP; {@link createUserNetwork} is a user-mode network (a
+ * gateway stack with DHCP and host port forwards, like QEMU's slirp). Core entry points stay browser-safe; everything that needs
  * `node:*` lives here.
  *
  * @packageDocumentation
@@ -36,3 +37,16 @@ export {
   type TcpServerEvents,
   type TcpServerOptions,
 } from './tcp-server.js';
+export {
+  createUserNetwork,
+  type UserNetwork,
+  type UserNetworkDhcpOptions,
+  type UserNetworkOptions,
+} from './user-network/create-user-network.js';
+export { ObservedDevice } from './user-network/guest-port.js';
+export type {
+  BoundHostForward,
+  HostForward,
+  UserNetworkStats,
+} from './user-network/host-forward.js';
+export { UserNetworkError, type UserNetworkErrorCode } from './user-network/user-network-error.js';

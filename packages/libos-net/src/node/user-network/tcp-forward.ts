@@ -1,0 +1,239 @@
+/**
+ * A TCP host port forward: a `node:net` server on the host; each accepted socket opens a
+ * libos TCP connection from the gateway stack to the guest and the two are spliced with
+ * back-pressure, half-close and resets carried across.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Stack } from '../../stack/stack.js';
+import type { TcpStream } from '../../tcp/tcp-stream.js';
+import type { BoundHostForward, UserNetworkStats } from './host-forward.js';
+import { bindError } from './listen-host.js';
+
+const READ_CHUNK = 65_536;
+
+/**
+ * What a {@link TcpForward} needs from its network.
+ *
+ * @example
+ * ```ts
+ * const context: TcpForwardContext = { gateway, stats, wake: () => loop.wake(), connectTimeoutMicros: 10_000_000 };
+ * ```
+ */
+export interface TcpForwardContext {
+  /** The gateway stack the guest connections start from. */
+  readonly gateway: Stack;
+  /** Counters to update. */
+  readonly stats: UserNetworkStats;
+  /** Asks the gateway loop to poll (after host-side activity). */
+  readonly wake: () => void;
+  /** How long a connection attempt to the guest may take before the host socket is reset (µs). */
+  readonly connectTimeoutMicros: number;
+}
+
+interface Splice {
+  readonly socket: Socket;
+  stream: TcpStream | undefined;
+  /** The host sent FIN (passed on to the guest). */
+  hostEnded: boolean;
+  /** The guest sent FIN (passed on to the host). */
+  guestEnded: boolean;
+}
+
+/**
+ * One forwarded host TCP port. Created listening by {@link TcpForward.listen}; `close()`
+ * stops listening, resets every open connection on both sides and waits for the server
+ * to close.
+ *
+ * Mapping: host data → `stream.write` (the host socket is paused until TCP took it);
+ * host FIN → `stream.end()`; guest data → `socket.write` (reading pauses until
+ * `'drain'`); guest FIN → `socket.end()`; guest RST or a refused / timed-out connect →
+ * the host socket is reset (`resetAndDestroy`); a host socket error or a host close
+ * while the guest still sends → the guest connection is aborted (RST).
+ *
+ * @example
+ * ```ts
+ * const forward = await TcpForward.listen(rule, context);
+ * console.log(forward.rule.hostPort);
+ * await forward.close();
+ * ```
+ */
+export class TcpForward {
+  /** The rule as bound. */
+  readonly rule: BoundHostForward;
+  readonly #server: Server;
+  readonly #context: TcpForwardContext;
+  readonly #splices = new Set<Splice>();
+  #closed = false;
+
+  private constructor(rule: BoundHostForward, server: Server, context: TcpForwardContext) {
+    this.rule = rule;
+    this.#server = server;
+    this.#context = context;
+    server.on('connection', (socket) => this.#accept(socket));
+  }
+
+  /**
+   * Listens on the rule's host address and port.
+   *
+   * @param rule The forward (hostPort 0 = ephemeral).
+   * @param context The gateway, counters and wake-up.
+   * @throws {@link UserNetworkError} `EADDRINUSE`, `EACCES` or `EINVAL` (rejects).
+   */
+  static listen(rule: BoundHostForward, context: TcpForwardContext): Promise<TcpForward> {
+    // allowHalfOpen: a host FIN only half-closes; the guest's reply still flows back.
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    return new Promise((resolve, reject) => {
+      const onError = (error: unknown): void => {
+        server.close();
+        reject(bindError(error, rule));
+      };
+      server.once('error', onError);
+      server.listen({ host: rule.hostAddress, port: rule.hostPort, exclusive: true }, () => {
+        server.off('error', onError);
+        // Errors on a listening server (rare: EMFILE on accept) must not crash the host.
+        server.on('error', () => {});
+        const address = server.address();
+        const port = typeof address === 'object' && address ? address.port : rule.hostPort;
+        resolve(new TcpForward({ ...rule, hostPort: port }, server, context));
+      });
+    });
+  }
+
+  /** Host connections currently spliced or connecting. */
+  get connections(): number {
+    return this.#splices.size;
+  }
+
+  /** Stops listening and resets every connection; idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const splice of [...this.#splices]) this.#drop(splice);
+    await closed;
+  }
+
+  #accept(socket: Socket): void {
+    const { stats } = this.#context;
+    stats.tcpAccepted++;
+    const splice: Splice = { socket, stream: undefined, hostEnded: false, guestEnded: false };
+    this.#splices.add(splice);
+    // Until connected the socket stays paused (pauseOnConnect); errors end the attempt.
+    socket.on('error', () => this.#drop(splice));
+    socket.on('close', () => this.#drop(splice));
+    if (this.#closed) {
+      this.#drop(splice);
+      return;
+    }
+    this.#connect(splice).catch(() => this.#drop(splice));
+  }
+
+  async #connect(splice: Splice): Promise<void> {
+    const { gateway, stats, wake, connectTimeoutMicros } = this.#context;
+    const { socket } = splice;
+    let stream: TcpStream;
+    try {
+      const connecting = gateway.connectTcp({
+        address: this.rule.guestAddress,
+        port: this.rule.guestPort,
+        timeout: connectTimeoutMicros,
+      });
+      wake();
+      stream = await connecting;
+    } catch {
+      stats.tcpRefused++;
+      this.#drop(splice);
+      return;
+    }
+    if (!this.#splices.has(splice)) {
+      // The host gave up while we were connecting.
+      stream.abort();
+      wake();
+      return;
+    }
+    splice.stream = stream;
+    stats.tcpActive++;
+    stream.setNoDelay(true);
+    this.#hostToGuest(splice, stream);
+    void this.#guestToHost(splice, stream);
+    socket.resume();
+  }
+
+  #hostToGuest(splice: Splice, stream: TcpStream): void {
+    const { socket } = splice;
+    const { stats, wake } = this.#context;
+    socket.on('data', (chunk: Buffer) => {
+      socket.pause();
+      stats.bytesToGuest += chunk.length;
+      stream.write(chunk).then(
+        () => {
+          wake();
+          if (!socket.destroyed) socket.resume();
+        },
+        () => this.#drop(splice),
+      );
+      wake();
+    });
+    socket.on('end', () => {
+      splice.hostEnded = true;
+      // Host FIN → guest FIN after the data already queued.
+      stream.end().then(wake, () => {});
+      wake();
+    });
+  }
+
+  async #guestToHost(splice: Splice, stream: TcpStream): Promise<void> {
+    const { socket } = splice;
+    const { stats, wake } = this.#context;
+    for (;;) {
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await stream.read(READ_CHUNK);
+      } catch {
+        // Guest RST (or a timeout): reset the host side too.
+        if (this.#splices.has(splice)) stats.tcpReset++;
+        this.#drop(splice);
+        return;
+      }
+      wake();
+      if (socket.destroyed) return;
+      if (chunk === null) {
+        // Guest FIN → host FIN; the socket closes once the host has ended too.
+        splice.guestEnded = true;
+        socket.end();
+        return;
+      }
+      stats.bytesToHost += chunk.length;
+      if (!socket.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            resolve();
+          };
+          socket.on('drain', done);
+          socket.on('close', done);
+        });
+      }
+    }
+  }
+
+  /**
+   * Ends one splice. After FINs both ways nothing is reset (the guest connection
+   * finishes its close on its own); otherwise both sides are reset, as a kernel resets
+   * a connection whose socket went away with data still in flight.
+   */
+  #drop(splice: Splice): void {
+    if (!this.#splices.delete(splice)) return;
+    const { socket, stream } = splice;
+    const clean = splice.hostEnded && splice.guestEnded && !this.#closed;
+    if (stream) {
+      this.#context.stats.tcpActive--;
+      if (!clean) stream.abort();
+      this.#context.wake();
+    }
+    if (!socket.destroyed) {
+      if (clean) socket.destroy();
+      else socket.resetAndDestroy();
+    }
+  }
+}

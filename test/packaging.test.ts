@@ -77,7 +77,7 @@ beforeAll(async () => {
     ],
     consumer,
   );
-}, 240_000);
+}, 600_000); // packs and builds every package (tsup + .d.ts): minutes on a loaded 2-core CI machine
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });

@@ -154,27 +154,43 @@ export async function boot<const S extends Declarations>(
     stop: stopAll,
   });
 
+  // Start every service in order; those that need the network to come up (a DHCP
+  // lease) finish in `ready` while the next ones start.
   let next = 0;
-  for (const p of planned) {
-    const devices = machine.devices.slice(next, next + p.devices.length);
-    next += p.devices.length;
-    const context = {
-      name: p.name,
-      index: p.index,
-      host,
-      log: (line: string) => log.write(line),
-      wake: () => kernel.wake(),
-    };
-    try {
-      const service = await p.declaration.start(context, devices);
+  const ready: Promise<void>[] = [];
+  try {
+    for (const p of planned) {
+      const devices = machine.devices.slice(next, next + p.devices.length);
+      next += p.devices.length;
+      const context = {
+        name: p.name,
+        index: p.index,
+        host,
+        log: (line: string) => log.write(line),
+        wake: () => kernel.wake(),
+      };
+      let service: RunningService<unknown>;
+      try {
+        service = await p.declaration.start(context, devices);
+      } catch (e) {
+        throw asBootError(e, 'SERVICE_FAILED', p.name);
+      }
       running.push(service);
       handles[p.name] = service.handle;
       if (service.poller !== undefined) kernel.addPoller(service.poller);
-      await service.ready;
-    } catch (e) {
-      await kernel.shutdown();
-      throw asBootError(e, 'SERVICE_FAILED', p.name);
+      if (service.ready !== undefined) {
+        ready.push(
+          service.ready.catch((e: unknown) =>
+            Promise.reject(asBootError(e, 'SERVICE_FAILED', p.name)),
+          ),
+        );
+      }
     }
+    await Promise.all(ready);
+  } catch (e) {
+    for (const r of ready) r.catch(() => {}); // the others' outcomes no longer matter
+    await kernel.shutdown();
+    throw e;
   }
 
   kernel.bootMicros = log.elapsed();

@@ -142,6 +142,9 @@ export class BufferPool {
    * @param bufferSize - bytes per buffer
    * @param align - alignment of the region (default 64, a cache line); each buffer is
    *   aligned to it too when `bufferSize` is a multiple of it
+   * @param zero - zero the buffers first (default true); pass false when every buffer is
+   *   written before it is read (a NIC's frames), sparing the pages of fresh guest
+   *   memory from being touched at boot
    * @returns the pool
    * @throws AllocatorError `OUT_OF_MEMORY` if the region cannot be allocated, or as
    *   {@link DmaAllocator.alloc} for bad sizes
@@ -153,7 +156,13 @@ export class BufferPool {
    * const tx = BufferPool.fromDma(dma, 64, 2048);
    * ```
    */
-  static fromDma(dma: DmaAllocator, count: number, bufferSize: number, align = 64): BufferPool {
+  static fromDma(
+    dma: DmaAllocator,
+    count: number,
+    bufferSize: number,
+    align = 64,
+    zero = true,
+  ): BufferPool {
     if (
       !Number.isSafeInteger(count) ||
       count < 1 ||
@@ -162,7 +171,7 @@ export class BufferPool {
     ) {
       throw new AllocatorError('BAD_RANGE', `invalid pool geometry ${count} × ${bufferSize}`);
     }
-    const region = dma.alloc(count * bufferSize, align);
+    const region = dma.alloc(count * bufferSize, align, zero);
     if (region === null) {
       throw new AllocatorError('OUT_OF_MEMORY', `no DMA region for ${count} × ${bufferSize} bytes`);
     }

@@ -252,7 +252,8 @@ export class VirtioBlockDriver implements BlockDevice {
       if (!Number.isSafeInteger(bounce) || bounce < 0) {
         throw new RangeError(`slotBounceBytes ${bounce} is not a non-negative integer`);
       }
-      slots = BufferPool.fromDma(options.dma, queueSize, SLOT_HEADER_BYTES + bounce, 64);
+      // Headers and bounce data are written before each request uses them: not zeroed.
+      slots = BufferPool.fromDma(options.dma, queueSize, SLOT_HEADER_BYTES + bounce, 64, false);
     } catch (e) {
       await core.close();
       throw e;

@@ -788,7 +788,9 @@ export class VirtioNetDriver implements NetDevice {
 
 function makePool(dma: DmaAllocator, count: number, size: number): BufferPool {
   try {
-    return BufferPool.fromDma(dma, count, size);
+    // Frames are written before they are read (by the device on receive, by the driver
+    // on transmit): no need to zero — and touch — megabytes of fresh guest memory.
+    return BufferPool.fromDma(dma, count, size, 64, false);
   } catch (e) {
     throw new VirtioNetError(
       'NO_MEMORY',

@@ -1,5 +1,5 @@
 /**
- * P6 (PERFORMANCE.md): image sizes. `P6-udp-echo` is the size of the minified one-file
+ * P6 (PERFORMANCE.md): image sizes. `P6-net-only` is the size of the minified one-file
  * ESM image `libos build` makes of a UDP echo app that uses @libos/net only (two stacks
  * on an in-process link; test/fixtures/udp-echo.ts). The build is deterministic, so
  * every reading is the same; the per-package split is printed alongside.
@@ -27,7 +27,7 @@ async function imageBytes(): Promise<number> {
 
 export const gauges: Gauge[] = [
   {
-    id: 'P6-udp-echo',
+    id: 'P6-net-only',
     title: 'Image size: UDP echo app (@libos/net only), minified one-file ESM',
     conditions:
       'libos build (esbuild, tree-shaking, minify, platform node, target node20) of packages/libos-cli/test/fixtures/udp-echo.ts; bytes of the output file',

@@ -1,5 +1,5 @@
 /**
- * The README's first command (`npm start`) runs examples/demo: check that it works,
+ * `npm run demo` runs examples/demo: check that it works,
  * conserves every frame and buffer, and is deterministic for a seed.
  */
 import { execFileSync } from 'node:child_process';
@@ -27,7 +27,7 @@ describe('demo kernel (npm start)', () => {
     expect(c.checksumSum).not.toBe(a.checksumSum);
   });
 
-  it('runs from the command line exactly as npm start does', async () => {
+  it('runs from the command line exactly as npm run demo does', async () => {
     const repo = join(import.meta.dirname, '..');
     const out = execFileSync(
       process.execPath,

@@ -6,7 +6,11 @@
  * - `not-found`: a file or directory named on the command line does not exist.
  * - `build-failed`: esbuild could not bundle the app (syntax error, unresolved import).
  * - `image-too-small`: the files do not fit in the `--size` given.
- * - `io`: the host refused a read or write (permissions, missing output directory...).
+ * - `io`: the host refused a read or write (permissions, missing output directory...),
+ *   or a socket (`libos run`: a forwarded port already in use, no peer listening).
+ * - `boot-failed`: the app's `boot()` failed (`libos run`: no backend for a device, a
+ *   disk that holds no FAT file system, no DHCP lease...); the message is the `BootError`'s.
+ * - `app-failed`: the app threw something else while `libos run` ran it.
  *
  * @example
  * ```ts
@@ -14,7 +18,14 @@
  * const exitStatus = (code: CliErrorCode) => (code === 'usage' ? 2 : 1);
  * ```
  */
-export type CliErrorCode = 'usage' | 'not-found' | 'build-failed' | 'image-too-small' | 'io';
+export type CliErrorCode =
+  | 'usage'
+  | 'not-found'
+  | 'build-failed'
+  | 'image-too-small'
+  | 'io'
+  | 'boot-failed'
+  | 'app-failed';
 
 /**
  * An error a user can cause, with a one-line message meant to be printed as is

@@ -5,6 +5,7 @@ import { CliError } from './cli-error.js';
 import { formatLinkMap } from './link-map.js';
 import { IMAGE_FILE_SYSTEMS, type ImageFileSystem, makeImage } from './make-image.js';
 import { formatSize, parseSize } from './parse-size.js';
+import { parseDiskSpec, parseNetSpec } from './run-spec.js';
 
 /**
  * Where {@link runCli} writes: standard output and standard error, plus the directory
@@ -31,6 +32,7 @@ const USAGE = `Usage: libos <command> [options]
 Commands:
   build <entry.ts>            bundle an app into one minified ESM file and print its link map
   mkimage <dir> <file.img>    build a FAT disk image from a host directory
+  run <entry.ts|image.mjs>    boot an app with host networking and disks (Ctrl-C stops it)
 
 Options:
   -h, --help                  show help (also: libos <command> --help)
@@ -63,8 +65,39 @@ Options:
   -h, --help        show this help
 `;
 
+const RUN_USAGE = `Usage: libos run <entry.ts | image.mjs> [--net ...]... [--disk file.img[,ro]]...
+                 [--pcap out.pcap] [--worker] [--mem 64M]
+
+Boots a libos app: bundles a .ts/.js entry (an .mjs image from libos build runs as it
+is), opens the backends below and runs the app on this machine. The app's boot() gets
+one backend per --net for its nic()s and one per --disk for its fatDisk()s, in order.
+Ctrl-C (SIGINT) or SIGTERM shuts it down cleanly: services stopped, disks flushed,
+sockets and the capture closed; exit status 0.
+
+Options:
+  --net user[,hostfwd=tcp:ADDR:HOSTPORT-:GUESTPORT]...
+                    user-mode network: DHCP (guest 10.0.2.15, gateway 10.0.2.2) and host
+                    ports forwarded into the guest, as QEMU (tcp or udp; ADDR default
+                    127.0.0.1; HOSTPORT 0 picks a free port, printed after boot)
+  --net stream,path=SOCKET[,server]
+  --net stream,[host=127.0.0.1,]port=N[,server]
+                    QEMU -netdev stream framing over a unix or TCP socket: connect to
+                    a peer, or with server wait for one to connect
+  --net dgram,local=127.0.0.1:N[,remote=127.0.0.1:M]
+                    QEMU -netdev dgram: one frame per UDP datagram
+  --disk <file.img>[,ro]
+                    a disk image (FAT, see libos mkimage), read-write unless ,ro
+  --pcap <file>     record every frame of every NIC (tcpdump, Wireshark, tshark -r)
+  --worker          run the device models in a worker thread
+  --mem <size>      guest memory for apps that do not say (e.g. 64M; default 16M)
+  -h, --help        show this help
+
+After boot it prints each forwarded port, e.g.
+  libos: forwarding tcp 127.0.0.1:8080 -> guest port 80
+`;
+
 /**
- * Runs the `libos` command line: `libos build`, `libos mkimage`, `--help`. Errors a user
+ * Runs the `libos` command line: `libos build`, `libos mkimage`, `libos run`, `--help`. Errors a user
  * can cause are printed as one line, `libos: <message>`, on standard error, and give a
  * non-zero status (2 for a wrong command line, 1 otherwise); no stack trace is printed.
  *
@@ -96,12 +129,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await buildCommand(rest, io);
       case 'mkimage':
         return await mkimageCommand(rest, io);
+      case 'run':
+        return await runCommand(rest, io);
       default:
         throw new CliError(
           'usage',
           command.startsWith('-')
             ? `unknown option ${command} (see libos --help)`
-            : `unknown command ${JSON.stringify(command)} (commands: build, mkimage; see libos --help)`,
+            : `unknown command ${JSON.stringify(command)} (commands: build, mkimage, run; see libos --help)`,
         );
     }
   } catch (e) {
@@ -184,13 +219,73 @@ async function mkimageCommand(args: readonly string[], io: CliIo): Promise<numbe
   return 0;
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('run', args, {
+    net: { type: 'string', multiple: true },
+    disk: { type: 'string', multiple: true },
+    pcap: { type: 'string' },
+    worker: { type: 'boolean' },
+    mem: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values['help']) {
+    io.stdout(RUN_USAGE);
+    return 0;
+  }
+  const [entry] = expectPositionals('run', positionals, ['<entry.ts>']);
+  const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
+  const net = list(values['net']).map(parseNetSpec);
+  const disks = list(values['disk']).map(parseDiskSpec);
+  const memText = values['mem'];
+  const memoryBytes = typeof memText === 'string' ? parseSize(memText) : undefined;
+  const pcap = values['pcap'];
+
+  // First SIGINT/SIGTERM: shut down cleanly. A second one: leave at once.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stop.signal.aborted) {
+      stop.abort(signal);
+      return;
+    }
+    io.stderr(`libos: ${signal} again, exiting without a clean shutdown\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    // Loaded on demand: build and mkimage need none of the host, network or disk code.
+    const { runApp } = await import('./run-app.js');
+    await runApp({
+      entry,
+      net,
+      disks,
+      worker: values['worker'] === true,
+      cwd: io.cwd,
+      stdout: io.stdout,
+      stop: stop.signal,
+      ...(typeof pcap === 'string' ? { pcap } : {}),
+      ...(memoryBytes === undefined ? {} : { memoryBytes }),
+    });
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+type OptionSpec = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean }
+>;
 
 function parse(
   command: string,
   args: readonly string[],
   options: OptionSpec,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+): {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+} {
   try {
     const { values, positionals } = parseArgs({
       args: [...args],
@@ -198,7 +293,10 @@ function parse(
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return {
+      values: values as Record<string, string | boolean | string[] | undefined>,
+      positionals,
+    };
   } catch (e) {
     throw new CliError('usage', parseArgsMessage(command, e));
   }

@@ -42,7 +42,6 @@ const cases: Case[] = [
     status: 2,
     message: /unknown command "frobnicate"/,
   },
-  { name: 'run is not a command yet', args: () => ['run', fixture], status: 2, message: /"run"/ },
   { name: 'unknown global flag', args: () => ['--bogus'], status: 2, message: /--bogus/ },
   {
     name: 'build without entry',
@@ -186,19 +185,23 @@ describe('user errors: one line on stderr, non-zero exit, no stack trace', () =>
 });
 
 describe('help', () => {
-  it('libos --help lists build and mkimage, not run', async () => {
+  it('libos --help lists build, mkimage and run', async () => {
     const r = await libos(['--help']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Usage: libos <command>/);
     expect(r.stdout).toMatch(/^\s+build <entry\.ts>/m);
     expect(r.stdout).toMatch(/^\s+mkimage <dir> <file\.img>/m);
-    expect(r.stdout).not.toMatch(/^\s+run\b/m);
+    expect(r.stdout).toMatch(/^\s+run <entry\.ts\|image\.mjs>/m);
   }, 60_000);
 
   it.concurrent.each([
     ['build', /^Usage: libos build <entry\.ts> \[--out dir\] \[--no-minify\] \[--json\]/],
     ['mkimage', /^Usage: libos mkimage <dir> <file\.img> \[--size 16M\] \[--fs fat\]/],
+    [
+      'run',
+      /^Usage: libos run <entry\.ts \| image\.mjs> \[--net \.\.\.\]\.\.\. \[--disk file\.img\[,ro\]\]/,
+    ],
   ])(
     'libos %s --help',
     async (command, usage) => {

@@ -63,7 +63,7 @@ export interface NodeHostOptions {
  *
  * @example
  * ```ts
- * const host = await nodeHost({ net: [network.guestPort] });
+ * const host = nodeHost({ net: [network.guestPort] });
  * process.once('SIGINT', () => void host.close());
  * ```
  */
@@ -85,7 +85,9 @@ export interface NodeHost extends BootHost {
  * The host of `libos run`: real time (`HostClock`), the host's randomness
  * (`HostEntropy`), a started `RealTimeLoop`, backends given in order, boot log and
  * console on standard output. Backends that signal frames (`waitForFrame`) wake the
- * unikernel at once; others are polled every `netPollInterval`.
+ * unikernel at once; others are polled every `netPollInterval`. With `worker: true` the
+ * device models run in a worker thread (`createWorkerMachine` from `@libos/virtio/node`;
+ * see {@link NodeHostOptions.worker} for what backends can cross to it).
  *
  * @param options - backends, memory, output, cleanup
  * @returns the running host

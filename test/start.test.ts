@@ -38,13 +38,16 @@ describe('npm start (examples/http-server/start.ts)', () => {
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     try {
       let url: string | undefined;
       for (let waited = 0; url === undefined; waited += 50) {
         url = /The unikernel is up: open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
         if (url !== undefined) break;
-        if (child.exitCode !== null) throw new Error(`npm start exited early:\n${stdout}\n${stderr}`);
+        if (child.exitCode !== null)
+          throw new Error(`npm start exited early:\n${stdout}\n${stderr}`);
         if (waited > 60_000) throw new Error(`no URL within 60 s:\n${stdout}\n${stderr}`);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -61,7 +64,9 @@ describe('npm start (examples/http-server/start.ts)', () => {
       } else if (required) {
         throw new Error('curl is required in CI (apt-get install curl)');
       } else {
-        expect(await (await fetch(url)).text()).toBe(await readFile(join(site, 'index.html'), 'utf8'));
+        expect(await (await fetch(url)).text()).toBe(
+          await readFile(join(site, 'index.html'), 'utf8'),
+        );
       }
       child.kill('SIGINT');
       const code = await Promise.race([

@@ -1,4 +1,4 @@
-import { createMachine, type DeviceSpec } from '@libos/virtio';
+import { createMachineOf, type DeviceSpec } from '@libos/virtio';
 import { BootLogWriter } from './boot-clock.js';
 import { BootError, describeError } from './boot-error.js';
 import type { BootHost, BootMachine, BootMachineOptions, UnikernelControl } from './boot-host.js';
@@ -35,7 +35,8 @@ type Declarations = Readonly<Record<string, ServiceDeclaration<unknown>>>;
 /**
  * Boots a unikernel: plans one virtio device per need of every declaration (asking the
  * host for backends), builds the in-process machine (`createMachine` from
- * `@libos/virtio`: guest memory, device models, drivers), starts every service on its
+ * `@libos/virtio`'s `createMachineOf`: guest memory, the device models and drivers of the
+ * specs' own device classes — nothing else is linked), starts every service on its
  * devices in declaration order, registers one poller with the host's scheduler, and
  * logs each step with its time since boot began:
  *
@@ -124,7 +125,7 @@ export async function boot<const S extends Declarations>(
         : { netPollInterval: options.netPollInterval }),
       onLog: (line) => log.write(line),
     };
-    machine = await (host.createMachine?.(machineOptions) ?? createMachine(machineOptions));
+    machine = await (host.createMachine?.(machineOptions) ?? createMachineOf(machineOptions));
   } catch (e) {
     throw new BootError(
       'MACHINE_FAILED',

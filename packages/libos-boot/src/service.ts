@@ -88,7 +88,10 @@ export interface ServiceDeclaration<H> {
   /** What it is (`nic`, `disk`, …): counts backends and names it in the boot log. */
   readonly kind: string;
   /**
-   * The virtio devices to put in the machine for this service, in order.
+   * The virtio devices to put in the machine for this service, in order. Make each with
+   * its device folder's helper (`netDevice()`, `blkDevice()`, `rngDevice()`,
+   * `consoleDevice()` from `@libos/virtio`): the spec carries its device class, so only
+   * the device types an app declares are linked (a bare `{ kind }` spec is refused).
    *
    * @throws a `BootError` (`NO_BACKEND`, `BAD_OPTION`)
    */

@@ -43,4 +43,5 @@ function gauge(name: string, what: string, goalAtMost?: number): Gauge {
 export const gauges: Gauge[] = [
   gauge('http-server', 'boot + nic + fatDisk + static HTTP server', 64 * 1024),
   gauge('udp-echo', 'boot + nic, UDP echo'),
+  gauge('outbound', 'boot + nic, one HTTP request through NAT'),
 ];

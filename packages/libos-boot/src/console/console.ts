@@ -1,4 +1,4 @@
-import type { ConsoleDeviceSpec, ConsoleHandle } from '@libos/virtio';
+import { type ConsoleDeviceSpec, type ConsoleHandle, consoleDevice } from '@libos/virtio';
 import type { PlanContext, ServiceDeclaration } from '../service.js';
 
 /** The host's `TextEncoder` (browsers, Node, Deno, Bun), typed without DOM types. */
@@ -20,7 +20,7 @@ export interface ConsoleOptions {
   /** Receives what the guest writes; default the host's console output (stdout on node). */
   readonly output?: (bytes: Uint8Array) => void;
   /** virtio-console device options. */
-  readonly device?: Omit<ConsoleDeviceSpec, 'kind' | 'output'>;
+  readonly device?: Omit<ConsoleDeviceSpec, 'kind' | 'output' | 'deviceClass'>;
 }
 
 /**
@@ -62,7 +62,7 @@ export function console(options: ConsoleOptions = {}): ServiceDeclaration<Termin
         options.output ??
         context.host.consoleOutput?.bind(context.host) ??
         ((_bytes: Uint8Array) => {});
-      return [{ ...options.device, kind: 'console', output }];
+      return [consoleDevice({ ...options.device, output })];
     },
     start: async (context, devices) => {
       const device = devices[0] as ConsoleHandle;

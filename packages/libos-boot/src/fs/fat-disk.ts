@@ -1,5 +1,5 @@
 import { createFileSystem, type FatVolume, type FileSystem, mountFat } from '@libos/fs';
-import type { BlkDeviceSpec, BlkHandle, BlockBackend } from '@libos/virtio';
+import { type BlkDeviceSpec, type BlkHandle, type BlockBackend, blkDevice } from '@libos/virtio';
 import { BootError, describeError } from '../boot-error.js';
 import type { BootHost } from '../boot-host.js';
 import type { PlanContext, RunningService, ServiceDeclaration, StartContext } from '../service.js';
@@ -25,7 +25,7 @@ export interface FatDiskOptions {
   /** Directory/FSInfo sectors kept in the volume's write-back cache (default 4096). */
   readonly cacheSectors?: number;
   /** virtio-blk device options: block size, queue size, driver transfer limits. */
-  readonly device?: Omit<BlkDeviceSpec, 'kind' | 'backend' | 'readOnly'>;
+  readonly device?: Omit<BlkDeviceSpec, 'kind' | 'backend' | 'readOnly' | 'deviceClass'>;
 }
 
 /**
@@ -80,7 +80,7 @@ export function fatDisk(options: FatDiskOptions = {}): ServiceDeclaration<FatDis
           context.name,
         );
       }
-      return [{ ...options.device, kind: 'blk', backend, readOnly: options.readOnly === true }];
+      return [blkDevice({ ...options.device, backend, readOnly: options.readOnly === true })];
     },
     start: (context, devices) => startDisk(context, devices[0] as BlkHandle, options),
   };

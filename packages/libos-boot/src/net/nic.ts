@@ -9,7 +9,7 @@ import {
   type StackOptions,
 } from '@libos/net';
 import type { EntropySource, Micros } from '@libos/sched';
-import type { NetDeviceSpec, NetHandle } from '@libos/virtio';
+import { type NetDeviceSpec, type NetHandle, netDevice } from '@libos/virtio';
 import { BootError } from '../boot-error.js';
 import type { PlanContext, RunningService, ServiceDeclaration, StartContext } from '../service.js';
 
@@ -34,7 +34,7 @@ export interface NicOptions {
   /** TCP tuning (buffers, congestion control, timers). */
   readonly tcp?: StackOptions['tcp'];
   /** virtio-net device options: MAC (default 52:54:00 and three random bytes), MTU, offloads, ring sizes. */
-  readonly device?: Omit<NetDeviceSpec, 'kind' | 'backend'>;
+  readonly device?: Omit<NetDeviceSpec, 'kind' | 'backend' | 'deviceClass'>;
 }
 
 /**
@@ -99,7 +99,7 @@ export function nic(options: NicOptions = {}): ServiceDeclaration<NicHandle> {
       }
       // A fresh locally administered MAC per NIC (52:54:00 as QEMU), unless given.
       const mac = options.device?.mac ?? randomMac(context.host.entropy);
-      return [{ ...options.device, kind: 'net', backend, mac }];
+      return [netDevice({ ...options.device, backend, mac })];
     },
     start: (context, devices) => startNic(context, devices[0] as NetHandle, options, dhcpTimeoutMs),
   };

@@ -1,5 +1,5 @@
 import type { EntropySource } from '@libos/sched';
-import type { RngDeviceSpec, RngHandle } from '@libos/virtio';
+import { type RngDeviceSpec, type RngHandle, rngDevice } from '@libos/virtio';
 import type { PlanContext, ServiceDeclaration } from '../service.js';
 
 /**
@@ -15,7 +15,7 @@ export interface EntropyOptions {
   /** Where the device's bytes come from; default the host's entropy. */
   readonly source?: EntropySource;
   /** virtio-rng device options. */
-  readonly device?: Omit<RngDeviceSpec, 'kind' | 'source'>;
+  readonly device?: Omit<RngDeviceSpec, 'kind' | 'source' | 'deviceClass'>;
 }
 
 /**
@@ -53,7 +53,7 @@ export function entropy(options: EntropyOptions = {}): ServiceDeclaration<Entrop
   return {
     kind: 'entropy',
     devices: (context: PlanContext): readonly RngDeviceSpec[] => [
-      { ...options.device, kind: 'rng', source: options.source ?? context.host.entropy },
+      rngDevice({ ...options.device, source: options.source ?? context.host.entropy }),
     ],
     start: async (context, devices) => {
       const device = devices[0] as RngHandle;

@@ -353,6 +353,11 @@ export class MemoryVolume implements Volume {
       throw new FsError('EINVAL', 'rename', this.#show(from));
     }
     const target = dst.entry?.node;
+    // Linux renameat2: a target that is a directory above the source is ENOTEMPTY,
+    // checked before the types of source and target.
+    if (target?.type === 'directory' && src.ancestors.includes(target)) {
+      throw new FsError('ENOTEMPTY', 'rename', this.#show(to));
+    }
     if (target !== undefined) {
       if (moving.type === 'file' && target.type === 'directory') {
         throw new FsError('EISDIR', 'rename', this.#show(to));

@@ -761,6 +761,9 @@ export class FatVolume implements Volume, FatFileHost {
         if (record.name === toName) return;
         victim = undefined;
       }
+      // Linux renameat2: a target that is a directory above the source is ENOTEMPTY,
+      // checked before the types of source and target.
+      if (victim && src.chain.includes(victim)) throw new FsError('ENOTEMPTY', 'rename', full);
       let victimDir: FatDirectory | undefined;
       if (victim) {
         if (isDir(victim)) {

@@ -3,7 +3,8 @@
  * the outside world through host sockets: {@link StreamFramePort} speaks QEMU's
  * `-netdev stream` framing over unix or TCP sockets, {@link DgramFramePort} QEMU's
  * `-netdev dgram` over UDP; {@link createUserNetwork} is a user-mode network (a
- * gateway stack with DHCP and host port forwards, like QEMU's slirp). Core entry points stay browser-safe; everything that needs
+ * gateway stack with DHCP, a DNS relay, outbound NAT and host port forwards, like
+ * QEMU's slirp). Core entry points stay browser-safe; everything that needs
  * `node:*` lives here.
  *
  * @packageDocumentation
@@ -41,12 +42,15 @@ export {
   createUserNetwork,
   type UserNetwork,
   type UserNetworkDhcpOptions,
+  type UserNetworkDnsOptions,
   type UserNetworkOptions,
 } from './user-network/create-user-network.js';
+export type { DnsUpstream } from './user-network/dns-relay.js';
 export { ObservedDevice } from './user-network/guest-port.js';
 export type {
   BoundHostForward,
   HostForward,
   UserNetworkStats,
 } from './user-network/host-forward.js';
+export type { OutboundMode } from './user-network/outbound-policy.js';
 export { UserNetworkError, type UserNetworkErrorCode } from './user-network/user-network-error.js';

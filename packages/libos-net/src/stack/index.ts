@@ -25,6 +25,8 @@ export { StackError, type StackErrorCode } from './stack-error.js';
 export { formatStackStats, type LayerStats, type StackStats } from './stack-stats.js';
 export {
   type UdpBindOptions,
+  type UdpEndpoint,
+  type UdpInterceptOptions,
   type UdpMessage,
   UdpSocket,
   type UdpSocketHost,

@@ -23,6 +23,7 @@ import {
 } from '../ipv4/reassembler.js';
 import { Ipv4RoutingTable } from '../ipv4/routing-table.js';
 import type { NetDevice } from '../net-device.js';
+import type { TcpInterceptOptions, TcpInterceptor } from '../tcp/tcp-interceptor.js';
 import { type TcpConnectOptions, TcpLayer, type TcpLayerOptions } from '../tcp/tcp-layer.js';
 import type { TcpListener } from '../tcp/tcp-listener.js';
 import type { TcpStream } from '../tcp/tcp-stream.js';
@@ -63,7 +64,13 @@ import {
 } from './network-interface.js';
 import { StackError } from './stack-error.js';
 import { countDrop, createStackStats, type StackStats } from './stack-stats.js';
-import { type UdpBindOptions, UdpSocket } from './udp-socket.js';
+import {
+  type UdpBindOptions,
+  type UdpEndpoint,
+  type UdpInterceptOptions,
+  type UdpMessage,
+  UdpSocket,
+} from './udp-socket.js';
 
 /** RFC 768: 65,535 − 8 (UDP header) − 20 (IPv4 header). */
 const MAX_UDP_PAYLOAD = 65507;
@@ -293,6 +300,8 @@ export class Stack {
   readonly #entropy: EntropySource;
   readonly #reassembler: Ipv4Reassembler;
   readonly #udp = new Map<number, UdpSocket[]>();
+  /** The socket of {@link Stack.interceptUdp}, if open. */
+  #udpInterceptor: UdpSocket | undefined;
   readonly #pings = new Map<number, PendingPing>();
   readonly #pingIdentifier: number;
   #pingSequence = 0;
@@ -422,6 +431,56 @@ export class Stack {
       ...(localAddress === undefined ? {} : { localAddress: parseAddress(localAddress) }),
     });
     return connect;
+  }
+
+  /**
+   * Intercepts TCP connection attempts that no connection or listener takes, whatever
+   * their destination address and port — transparent TCP, as Linux's `IP_TRANSPARENT`
+   * with a TPROXY rule. While the interceptor is open the stack also accepts TCP
+   * segments addressed to other hosts. Each SYN becomes a `TcpConnectRequest` to
+   * accept (the connection's local address and port are the original destination) or
+   * refuse (RST). This is how a user-mode network gateway NATs a guest's connections.
+   *
+   * @param options Most undecided requests (default 128).
+   * @throws `TcpError` `EADDRINUSE` while another interceptor is open.
+   * @example
+   * ```ts
+   * const interceptor = gateway.interceptTcp();
+   * for await (const request of interceptor) {
+   *   if (request.localPort === 80) void proxy(await request.accept());
+   *   else request.refuse();
+   * }
+   * ```
+   */
+  interceptTcp(options: TcpInterceptOptions = {}): TcpInterceptor {
+    return this.tcp.intercept(options);
+  }
+
+  /**
+   * Opens the intercepting UDP socket: it receives every unicast datagram that no other
+   * socket takes, whatever its destination address and port (the message's
+   * `destination` and `destinationPort` say which), and may answer from any address and
+   * port with {@link UdpSocket.sendFrom}. While it is open the stack also accepts UDP
+   * addressed to other hosts. One per stack.
+   *
+   * @param options Receive queue length.
+   * @throws {@link StackError} `EADDRINUSE` while another intercepting socket is open.
+   * @example
+   * ```ts
+   * const nat = gateway.interceptUdp();
+   * for await (const m of nat) {
+   *   // answer as the host the datagram was meant for
+   *   await nat.sendFrom(m.data, { address: m.destination, port: m.destinationPort }, m.address, m.port);
+   * }
+   * ```
+   */
+  interceptUdp(options: UdpInterceptOptions = {}): UdpSocket {
+    if (this.#udpInterceptor !== undefined) {
+      throw new StackError('EADDRINUSE', 'another intercepting UDP socket is open');
+    }
+    const socket = new UdpSocket(this, 0, 0, { ...options, intercepting: true });
+    this.#udpInterceptor = socket;
+    return socket;
   }
 
   /** @internal {@link DhcpBindingHost}: a lease was bound, renewed, or lost. */
@@ -632,6 +691,7 @@ export class Stack {
     data: Uint8Array,
     destination: Ipv4Address,
     port: number,
+    from?: UdpEndpoint,
   ): Promise<void> {
     if (data.length > MAX_UDP_PAYLOAD) {
       throw new StackError('EMSGSIZE', `${data.length} bytes exceed the 65,507-byte UDP maximum`);
@@ -647,23 +707,56 @@ export class Stack {
     }
     if (socket.closed) throw new StackError('EBADF', 'socket is closed');
     const length = UDP_HEADER_LENGTH + data.length;
-    const sourcePort = socket.port;
+    const sourcePort = from?.port ?? socket.port;
+    const sourceAddress = from?.address ?? socket.address;
     const error = this.#ipv4Output(
       destination,
       IpProtocol.UDP,
       length,
       (out, source, checksum) =>
         writeUdp(out, sourcePort, port, data, source, destination, checksum),
-      socket.address === 0
+      sourceAddress === 0
         ? { offloadableChecksum: true }
-        : { offloadableChecksum: true, source: socket.address },
+        : { offloadableChecksum: true, source: sourceAddress },
     );
     if (error) throw error;
     this.stats.udp.sent++;
   }
 
+  /**
+   * @internal {@link UdpSocketHost}: ICMP "administratively prohibited" about an
+   * intercepted datagram. The quoted header is rebuilt from the message (the original
+   * bytes are gone); receivers match on its addresses and ports.
+   */
+  refuseUdp(message: UdpMessage): void {
+    const quote = new Uint8Array(IPV4_MIN_HEADER_LENGTH + UDP_HEADER_LENGTH);
+    const udpLength = UDP_HEADER_LENGTH + message.data.length;
+    emitIpv4Repr(
+      {
+        source: message.address,
+        destination: message.destination,
+        protocol: IpProtocol.UDP,
+        payloadLength: udpLength,
+        ttl: DEFAULT_TTL,
+      },
+      quote,
+    );
+    const datagram = new UdpDatagram(quote.subarray(IPV4_MIN_HEADER_LENGTH));
+    datagram.sourcePort = message.port;
+    datagram.destinationPort = message.destinationPort;
+    datagram.length = udpLength;
+    datagram.checksum = 0;
+    // RFC 1812 §5.2.7.1: code 13, communication administratively prohibited.
+    this.#sendIcmpError(message.address, 'destination-unreachable', 13, quote);
+  }
+
   /** @internal {@link UdpSocketHost}: forgets a closed socket. */
   releaseUdp(socket: UdpSocket): void {
+    if (socket === this.#udpInterceptor) {
+      this.#udpInterceptor = undefined;
+      this.#wakeSenders();
+      return;
+    }
     const bound = this.#udp.get(socket.port);
     if (!bound) return;
     const rest = bound.filter((s) => s !== socket);
@@ -711,7 +804,15 @@ export class Stack {
     // Until DHCP has configured the interface, unicast to any address is accepted
     // (RFC 2131 §4.1: a server may unicast the offer to the offered address).
     const unconfigured = config === undefined && !isIpv4Multicast(destination);
-    if (!local && !broadcast && !unconfigured) {
+    // Transparent interception (interceptTcp / interceptUdp) takes unicast TCP / UDP
+    // for any address.
+    const intercepted =
+      !local &&
+      !broadcast &&
+      !isIpv4Multicast(destination) &&
+      ((packet.protocol === IpProtocol.TCP && this.tcp.intercepting) ||
+        (packet.protocol === IpProtocol.UDP && this.#udpInterceptor !== undefined));
+    if (!local && !broadcast && !unconfigured && !intercepted) {
       countDrop(stats, isIpv4Multicast(destination) ? 'multicast' : 'not-for-us');
       return;
     }
@@ -963,7 +1064,9 @@ export class Stack {
       this.#resolver.handle(datagram.payload, from, port, now);
       return;
     }
-    const socket = this.#findUdpSocket(ip.destination, port, iface);
+    const socket =
+      this.#findUdpSocket(ip.destination, port, iface) ??
+      (broadcast ? undefined : this.#udpInterceptor);
     if (!socket) {
       countDrop(stats, 'no-socket');
       // RFC 1122 §3.2.2: no ICMP error about broadcasts or non-initial fragments.
@@ -982,6 +1085,7 @@ export class Stack {
       address: ip.source,
       port: datagram.sourcePort,
       destination: ip.destination,
+      destinationPort: port,
     });
     if (!accepted) countDrop(stats, 'receive-queue-full');
   }

@@ -25,6 +25,37 @@ export interface UdpMessage {
   readonly port: number;
   /** The address the datagram was sent to (ours, or a broadcast address). */
   readonly destination: Ipv4Address;
+  /** The port the datagram was sent to (this socket's, or for an intercepting socket any). */
+  readonly destinationPort: number;
+}
+
+/**
+ * An address and port, e.g. the source an intercepting socket answers from.
+ *
+ * @example
+ * ```ts
+ * import type { UdpEndpoint } from '@libos/net';
+ * const dns: UdpEndpoint = { address: 0x0a000203, port: 53 }; // 10.0.2.3:53
+ * ```
+ */
+export interface UdpEndpoint {
+  /** IPv4 address (uint32). */
+  readonly address: Ipv4Address;
+  /** Port, 1..65535. */
+  readonly port: number;
+}
+
+/**
+ * Options of `Stack.interceptUdp`.
+ *
+ * @example
+ * ```ts
+ * const nat = stack.interceptUdp({ receiveQueue: 256 });
+ * ```
+ */
+export interface UdpInterceptOptions {
+  /** Datagrams queued before new ones are dropped. Default 64. */
+  readonly receiveQueue?: number;
 }
 
 /**
@@ -56,14 +87,23 @@ export interface UdpBindOptions {
  * const host: UdpSocketHost = {
  *   sendUdp: async (_socket, data) => { sent.push(data.slice()); },
  *   releaseUdp: () => {},
+ *   refuseUdp: () => {},
  * };
  * ```
  */
 export interface UdpSocketHost {
   /** Sends `data` from `socket` to `address`:`port`. */
-  sendUdp(socket: UdpSocket, data: Uint8Array, address: Ipv4Address, port: number): Promise<void>;
+  sendUdp(
+    socket: UdpSocket,
+    data: Uint8Array,
+    address: Ipv4Address,
+    port: number,
+    from?: UdpEndpoint,
+  ): Promise<void>;
   /** Forgets a closed socket and frees its port. */
   releaseUdp(socket: UdpSocket): void;
+  /** Answers an intercepted datagram with an ICMP "administratively prohibited" error. */
+  refuseUdp(message: UdpMessage): void;
 }
 
 interface Waiter {
@@ -90,6 +130,8 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
   readonly address: Ipv4Address;
   /** Whether sending to broadcast addresses is allowed. */
   readonly broadcast: boolean;
+  /** Whether this is the stack's intercepting socket (`Stack.interceptUdp`). */
+  readonly intercepting: boolean;
   /** Datagrams dropped because the receive queue was full. */
   droppedDatagrams = 0;
   readonly #host: UdpSocketHost;
@@ -100,11 +142,17 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
   #closed = false;
 
   /** @internal Created by {@link Stack.bindUdp}. */
-  constructor(host: UdpSocketHost, port: number, address: Ipv4Address, options: UdpBindOptions) {
+  constructor(
+    host: UdpSocketHost,
+    port: number,
+    address: Ipv4Address,
+    options: UdpBindOptions & { readonly intercepting?: boolean },
+  ) {
     this.#host = host;
     this.port = port;
     this.address = address;
     this.broadcast = options.broadcast ?? false;
+    this.intercepting = options.intercepting ?? false;
     this.#capacity = options.receiveQueue ?? 64;
   }
 
@@ -127,6 +175,66 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
    *   route, `EACCES` to a broadcast address without `broadcast`, `EBADF` after close.
    */
   send(data: Uint8Array, address: string | Ipv4Address, port: number): Promise<void> {
+    if (this.intercepting) {
+      return Promise.reject(new StackError('EINVAL', 'an intercepting socket sends with sendFrom'));
+    }
+    return this.#sendTo(data, address, port, undefined);
+  }
+
+  /**
+   * Sends one datagram from `from` — any address and port, typically the destination of
+   * a datagram it intercepted — as {@link UdpSocket.send} otherwise does. Only the
+   * intercepting socket (`Stack.interceptUdp`) may do this.
+   *
+   * @param data Payload.
+   * @param from Source address and port to put in the headers.
+   * @param address Destination address.
+   * @param port Destination port.
+   * @throws {@link StackError} `EINVAL` on a socket that is not intercepting or for a bad
+   *   source port, and as {@link UdpSocket.send}.
+   */
+  sendFrom(
+    data: Uint8Array,
+    from: UdpEndpoint,
+    address: string | Ipv4Address,
+    port: number,
+  ): Promise<void> {
+    if (!this.intercepting) {
+      return Promise.reject(
+        new StackError('EINVAL', 'only an intercepting socket sends from any address'),
+      );
+    }
+    if (!Number.isInteger(from.port) || from.port < 1 || from.port > 65535) {
+      return Promise.reject(
+        new StackError('EINVAL', `source port ${from.port} is outside 1..65535`),
+      );
+    }
+    return this.#sendTo(data, address, port, from);
+  }
+
+  /**
+   * Answers an intercepted datagram with ICMP destination unreachable, "communication
+   * administratively prohibited" (RFC 1812 §5.2.7.1, code 13), as a filtering router
+   * does; rate-limited like every ICMP error of the stack. The sender's socket then
+   * fails its next receive (`EHOSTUNREACH` on libos and Linux). Only the intercepting
+   * socket (`Stack.interceptUdp`) may do this.
+   *
+   * @param message A datagram this socket received.
+   * @throws {@link StackError} `EINVAL` on a socket that is not intercepting.
+   */
+  refuse(message: UdpMessage): void {
+    if (!this.intercepting) {
+      throw new StackError('EINVAL', 'only an intercepting socket refuses datagrams');
+    }
+    this.#host.refuseUdp(message);
+  }
+
+  #sendTo(
+    data: Uint8Array,
+    address: string | Ipv4Address,
+    port: number,
+    from: UdpEndpoint | undefined,
+  ): Promise<void> {
     if (this.#closed) return Promise.reject(new StackError('EBADF', 'socket is closed'));
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       return Promise.reject(new StackError('EINVAL', `port ${port} is outside 1..65535`));
@@ -137,7 +245,7 @@ export class UdpSocket implements AsyncIterable<UdpMessage> {
     } catch {
       return Promise.reject(new StackError('EINVAL', `not an IPv4 address: ${String(address)}`));
     }
-    return this.#host.sendUdp(this, data, destination, port);
+    return this.#host.sendUdp(this, data, destination, port, from);
   }
 
   /**

@@ -39,6 +39,11 @@ export { SynCookies } from './syn-cookie.js';
 export { segmentAcceptable } from './tcp-acceptability.js';
 export { TcpConnection } from './tcp-connection.js';
 export {
+  TcpConnectRequest,
+  type TcpInterceptOptions,
+  TcpInterceptor,
+} from './tcp-interceptor.js';
+export {
   type TcpConnectOptions,
   type TcpIsnSource,
   TcpLayer,

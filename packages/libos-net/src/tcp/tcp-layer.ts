@@ -7,6 +7,7 @@
  * ```text
  *  IPv4 (protocol 6) ─► input ─► TcpSegment.check ─► parseTcpRepr ─► connection? ─► TcpConnection.segmentArrives
  *                                                                   └► listener? ─► SYN: TcpConnection (SYN-RECEIVED) or SYN cookie
+ *                                                                   └► interceptor? ─► SYN: TcpConnectRequest (accept → SYN-RECEIVED, refuse → RST)
  *                                                                   └► neither ───► RST (RFC 9293 §3.10.7.1)
  *  TcpConnection ─► TcpOutput.send ─► IPv4
  * ```
@@ -28,6 +29,12 @@ import {
   type TcpConnectionConfig,
   type TcpConnectionHost,
 } from './tcp-connection.js';
+import {
+  TcpConnectRequest,
+  type TcpInterceptOptions,
+  TcpInterceptor,
+  type TcpInterceptorHost,
+} from './tcp-interceptor.js';
 import { TcpListener, type TcpListenerHost, type TcpListenOptions } from './tcp-listener.js';
 import { TCP_DEFAULT_MSS } from './tcp-negotiation.js';
 import type { TcpOutput, TcpRoute } from './tcp-output.js';
@@ -187,8 +194,18 @@ export class TcpLayer {
   readonly #dataRetries: number;
   readonly #offerOptions: boolean;
   #memoryUsed = 0;
-  /** remote address → (localPort · 65536 + remotePort) → connection. */
+  /**
+   * remote address → (localPort · 65536 + remotePort) → connection. Connections that
+   * share that key but not the local address (an interceptor's, or a multi-address
+   * stack's) are chained through {@link TcpLayer.#sameKey}.
+   */
   readonly #table = new Map<number, Map<number, TcpConnection>>();
+  /** A connection → the next one with the same table key (rare; usually empty). */
+  readonly #sameKey = new Map<TcpConnection, TcpConnection>();
+  #interceptor: TcpInterceptor | undefined;
+  /** Intercepted SYNs not yet accepted or refused, by 4-tuple. */
+  readonly #undecided = new Map<string, TcpConnectRequest>();
+  readonly #interceptorHost: TcpInterceptorHost;
   readonly #connections = new Set<TcpConnection>();
   readonly #listeners = new Map<number, TcpListener[]>();
   readonly #passive = new Map<TcpConnection, TcpListener>();
@@ -254,6 +271,35 @@ export class TcpLayer {
       },
     };
     this.#listenerHost = { releaseListener: (listener) => this.#releaseListener(listener) };
+    this.#interceptorHost = {
+      acceptRequest: (request, syn) => this.#acceptRequest(request, syn),
+      refuseRequest: (request, syn) => this.#refuseRequest(request, syn),
+      releaseInterceptor: (interceptor) => {
+        if (this.#interceptor === interceptor) this.#interceptor = undefined;
+      },
+    };
+  }
+
+  /** Whether a {@link TcpInterceptor} is open (segments for any address are then wanted). */
+  get intercepting(): boolean {
+    return this.#interceptor !== undefined;
+  }
+
+  /**
+   * Intercepts connection attempts that no connection or listener takes, whatever
+   * their destination address and port (transparent TCP, see {@link TcpInterceptor}).
+   * Throws {@link TcpError} `EADDRINUSE` while another interceptor is open, `EINVAL`
+   * for a bad backlog.
+   *
+   * @param options Most undecided requests.
+   */
+  intercept(options: TcpInterceptOptions = {}): TcpInterceptor {
+    if (this.#interceptor !== undefined) {
+      throw new TcpError('EADDRINUSE', 'another interceptor is open');
+    }
+    const interceptor = new TcpInterceptor(this.#interceptorHost, options);
+    this.#interceptor = interceptor;
+    return interceptor;
   }
 
   /** Open connections (every state but CLOSED, TIME-WAIT included). */
@@ -343,7 +389,7 @@ export class TcpLayer {
    * {@link TcpLayer.stats} by reason.
    *
    * @param source The IPv4 source address.
-   * @param destination The IPv4 destination address (ours).
+   * @param destination The IPv4 destination address (ours, or any while intercepting).
    * @param bytes The TCP segment (header + payload); only read during the call.
    * @param checksumVerified True when the device already verified the TCP checksum.
    * @param now Current time (µs).
@@ -377,7 +423,8 @@ export class TcpLayer {
       if (
         (repr.flags & (SYN | ACK | RST)) === SYN &&
         connection.acceptsReuse(repr) &&
-        this.#listenerFor(destination, repr.destinationPort) !== undefined
+        (this.#listenerFor(destination, repr.destinationPort) !== undefined ||
+          this.#interceptor !== undefined)
       ) {
         // RFC 6191: a new incarnation may take over a 4-tuple in TIME-WAIT.
         connection.releaseForReuse();
@@ -387,6 +434,10 @@ export class TcpLayer {
       }
     }
     const listener = this.#listenerFor(destination, repr.destinationPort);
+    if (listener === undefined && this.#interceptor !== undefined) {
+      this.#interceptInput(this.#interceptor, repr, source, destination);
+      return;
+    }
     if (listener === undefined) {
       countDrop(stats, 'no-socket');
       this.#sendReset(destination, source, repr);
@@ -570,6 +621,83 @@ export class TcpLayer {
     connection.openPassive(repr, now);
   }
 
+  // ───────────────────────────── interception (tcp-interceptor.ts) ──────────────────
+
+  #interceptInput(
+    interceptor: TcpInterceptor,
+    repr: TcpRepr,
+    source: Ipv4Address,
+    destination: Ipv4Address,
+  ): void {
+    const stats = this.stats;
+    const flags = repr.flags;
+    if ((flags & RST) !== 0) {
+      countDrop(stats, 'rst-to-listener');
+      return;
+    }
+    // Like LISTEN (RFC 9293 §3.10.7.2): an ACK without a connection is answered with RST.
+    if ((flags & ACK) !== 0) {
+      countDrop(stats, 'ack-to-listener');
+      this.#sendReset(destination, source, repr);
+      return;
+    }
+    if ((flags & SYN) === 0) {
+      countDrop(stats, 'no-syn');
+      return;
+    }
+    const key = tupleKey(destination, repr.destinationPort, source, repr.sourcePort);
+    const waiting = this.#undecided.get(key);
+    if (waiting !== undefined) {
+      // A retransmitted SYN while the application decides: the newest one is answered.
+      countDrop(stats, 'syn-undecided');
+      waiting.updateSyn(repr);
+      return;
+    }
+    if (!interceptor.hasRoom(this.#undecided.size)) {
+      countDrop(stats, 'intercept-backlog-full');
+      return;
+    }
+    const request = new TcpConnectRequest(this.#interceptorHost, repr, destination, source);
+    this.#undecided.set(key, request);
+    this.stats.intercepted++;
+    interceptor.offer(request);
+  }
+
+  #acceptRequest(request: TcpConnectRequest, syn: TcpRepr): Promise<TcpStream> {
+    const { localAddress, localPort, remoteAddress, remotePort } = request;
+    this.#undecided.delete(tupleKey(localAddress, localPort, remoteAddress, remotePort));
+    if (this.#lookup(localAddress, localPort, remoteAddress, remotePort) !== undefined) {
+      return Promise.reject(new TcpError('EADDRINUSE', 'the 4-tuple is in use'));
+    }
+    const route = this.#output.route(remoteAddress);
+    if (route === undefined) {
+      return Promise.reject(new TcpError('ENETUNREACH', 'no route back to the peer'));
+    }
+    if (this.#underPressure()) {
+      this.#sendReset(localAddress, remoteAddress, syn);
+      return Promise.reject(new TcpError('ENOBUFS', 'TCP memory budget exhausted'));
+    }
+    const now = this.#clock.now();
+    const connection = this.#create(
+      localAddress,
+      localPort,
+      remoteAddress,
+      remotePort,
+      route,
+      now,
+      true,
+    );
+    this.stats.passiveOpens++;
+    connection.openPassive(syn, now);
+    return connection.opened.then(() => connection);
+  }
+
+  #refuseRequest(request: TcpConnectRequest, syn: TcpRepr): void {
+    const { localAddress, localPort, remoteAddress, remotePort } = request;
+    this.#undecided.delete(tupleKey(localAddress, localPort, remoteAddress, remotePort));
+    this.#sendReset(localAddress, remoteAddress, syn);
+  }
+
   #sendCookie(
     syn: TcpRepr,
     remote: Ipv4Address,
@@ -684,7 +812,10 @@ export class TcpLayer {
       inner = new Map();
       this.#table.set(remoteAddress, inner);
     }
-    inner.set(localPort * 65536 + remotePort, connection);
+    const key = localPort * 65536 + remotePort;
+    const head = inner.get(key);
+    if (head !== undefined) this.#sameKey.set(connection, head);
+    inner.set(key, connection);
     this.#connections.add(connection);
     this.#touched.add(connection);
     return connection;
@@ -696,10 +827,11 @@ export class TcpLayer {
     remoteAddress: Ipv4Address,
     remotePort: number,
   ): TcpConnection | undefined {
-    const connection = this.#table.get(remoteAddress)?.get(localPort * 65536 + remotePort);
-    return connection !== undefined && connection.localAddress === localAddress
-      ? connection
-      : undefined;
+    let connection = this.#table.get(remoteAddress)?.get(localPort * 65536 + remotePort);
+    while (connection !== undefined && connection.localAddress !== localAddress) {
+      connection = this.#sameKey.get(connection);
+    }
+    return connection;
   }
 
   #listenerFor(address: Ipv4Address, port: number): TcpListener | undefined {
@@ -749,9 +881,25 @@ export class TcpLayer {
   #released(connection: TcpConnection): void {
     const inner = this.#table.get(connection.remoteAddress);
     const key = connection.localPort * 65536 + connection.remotePort;
-    if (inner?.get(key) === connection) {
-      inner.delete(key);
-      if (inner.size === 0) this.#table.delete(connection.remoteAddress);
+    const next = this.#sameKey.get(connection);
+    this.#sameKey.delete(connection);
+    const head = inner?.get(key);
+    if (head === connection) {
+      if (next !== undefined) inner!.set(key, next);
+      else {
+        inner!.delete(key);
+        if (inner!.size === 0) this.#table.delete(connection.remoteAddress);
+      }
+    } else {
+      // Unlink from the middle of a same-key chain.
+      let before = head;
+      while (before !== undefined && this.#sameKey.get(before) !== connection) {
+        before = this.#sameKey.get(before);
+      }
+      if (before !== undefined) {
+        if (next !== undefined) this.#sameKey.set(before, next);
+        else this.#sameKey.delete(before);
+      }
     }
     this.#connections.delete(connection);
     this.#scheduled.delete(connection);
@@ -820,6 +968,16 @@ export class TcpLayer {
     });
     this.stats.sent++;
   }
+}
+
+/** The key of an intercepted SYN's 4-tuple (SYN path only, not per segment). */
+function tupleKey(
+  local: Ipv4Address,
+  localPort: number,
+  remote: Ipv4Address,
+  remotePort: number,
+): string {
+  return `${local}:${localPort}:${remote}:${remotePort}`;
 }
 
 function countDrop(stats: TcpStats, reason: string): void {

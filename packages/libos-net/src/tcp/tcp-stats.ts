@@ -18,6 +18,8 @@ export interface TcpStats extends LayerStats {
   activeOpens: number;
   /** Connections accepted from a listener's SYN (RFC 1213 tcpPassiveOpens). */
   passiveOpens: number;
+  /** SYNs handed to a {@link TcpInterceptor} as connection requests. */
+  intercepted: number;
   /** Connections that reached ESTABLISHED. */
   established: number;
   /** Connection attempts that failed (refused, timed out, reset in SYN-RECEIVED). */
@@ -54,6 +56,7 @@ export function createTcpStats(): TcpStats {
     dropped: {},
     activeOpens: 0,
     passiveOpens: 0,
+    intercepted: 0,
     established: 0,
     attemptFails: 0,
     resetsReceived: 0,

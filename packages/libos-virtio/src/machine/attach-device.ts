@@ -1,86 +1,34 @@
 import type { GuestMemory } from '@libos/mem';
 import type { DeviceModelPlacement } from '../core/device-model-core.js';
-import { BlockDeviceModel } from '../devices/blk/block-device-model.js';
-import { VirtioBlockDriver } from '../devices/blk/virtio-block-driver.js';
-import { ConsoleDeviceModel } from '../devices/console/console-device-model.js';
-import { ConsoleDriver } from '../devices/console/console-driver.js';
-import { VirtioNetDeviceModel } from '../devices/net/net-device-model.js';
-import { VirtioNetDriver } from '../devices/net/net-driver.js';
-import { EntropyDeviceModel } from '../devices/rng/entropy-device-model.js';
-import { EntropyDriver } from '../devices/rng/entropy-driver.js';
 import type { TransportLink } from '../transport/transport-link.js';
+import type { AnyDeviceClass } from './device-class.js';
 import type { DeviceHandle } from './device-handle.js';
-import type {
-  BlkDeviceSpec,
-  ConsoleDeviceSpec,
-  DeviceSpec,
-  NetDeviceSpec,
-  RngDeviceSpec,
-} from './device-spec.js';
+import type { DeviceSpec } from './device-spec.js';
 import type { TrackingDmaAllocator } from './tracking-dma.js';
 
-/** A started device model, not yet paired with its driver. */
-export type AttachedModel =
-  | { readonly kind: 'net'; readonly spec: NetDeviceSpec; readonly model: VirtioNetDeviceModel }
-  | { readonly kind: 'blk'; readonly spec: BlkDeviceSpec; readonly model: BlockDeviceModel }
-  | { readonly kind: 'rng'; readonly spec: RngDeviceSpec; readonly model: EntropyDeviceModel }
-  | {
-      readonly kind: 'console';
-      readonly spec: ConsoleDeviceSpec;
-      readonly model: ConsoleDeviceModel;
-    };
-
-/** Picks the keys of `spec` that are device model options (drops kind, backend, driver). */
-export function modelOptions<S extends { readonly kind: string }, K extends keyof S>(
-  spec: S,
-  drop: readonly K[],
-): Omit<S, K | 'kind' | 'driver'> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(spec)) {
-    if (key === 'kind' || key === 'driver' || (drop as readonly string[]).includes(key)) continue;
-    if (value !== undefined) out[key] = value;
-  }
-  return out as Omit<S, K | 'kind' | 'driver'>;
+/** A device model built by its class, not yet paired with its driver. */
+export interface AttachedModel {
+  /** What built it (and opens its driver). */
+  readonly deviceClass: AnyDeviceClass;
+  /** The spec it was built from. */
+  readonly spec: DeviceSpec;
+  /** The model. */
+  readonly model: DeviceHandle['model'];
 }
 
 /**
- * Builds the device model of `spec` on its register block; does not start it.
+ * Builds the device model of `spec` with its class on its register block; does not
+ * start it.
  *
  * @throws whatever the model's constructor throws for bad options
  */
-export function createModel(spec: DeviceSpec, placement: DeviceModelPlacement): AttachedModel {
-  switch (spec.kind) {
-    case 'net':
-      return {
-        kind: 'net',
-        spec,
-        model: new VirtioNetDeviceModel(placement, spec.backend, modelOptions(spec, ['backend'])),
-      };
-    case 'blk':
-      return {
-        kind: 'blk',
-        spec,
-        model: new BlockDeviceModel(placement, spec.backend, modelOptions(spec, ['backend'])),
-      };
-    case 'rng':
-      return {
-        kind: 'rng',
-        spec,
-        model: new EntropyDeviceModel(placement, spec.source, modelOptions(spec, ['source'])),
-      };
-    case 'console': {
-      const output = spec.output;
-      return {
-        kind: 'console',
-        spec,
-        model: new ConsoleDeviceModel(
-          placement,
-          { output: (bytes) => output(bytes) },
-          modelOptions(spec, ['output']),
-        ),
-      };
-    }
-  }
+export function createModel(
+  deviceClass: AnyDeviceClass,
+  spec: DeviceSpec,
+  placement: DeviceModelPlacement,
+): AttachedModel {
+  // The machine checked that the class builds the spec's kind.
+  return { deviceClass, spec, model: deviceClass.createModel(spec as never, placement) };
 }
 
 /** Where drivers are opened. */
@@ -97,80 +45,34 @@ export interface DriverPlacement {
   readonly index: number;
 }
 
-/** The driver half of a spec: its kind, driver options and device queue maximum. */
-export type DriverSpec =
-  | { readonly kind: 'net'; readonly driver?: NetDeviceSpec['driver'] }
-  | { readonly kind: 'blk'; readonly driver?: BlkDeviceSpec['driver'] }
-  | { readonly kind: 'rng'; readonly driver?: RngDeviceSpec['driver'] }
-  | { readonly kind: 'console'; readonly driver?: ConsoleDeviceSpec['driver'] };
-
 /** An opened driver with its place, without a device model. */
-export type OpenedDriver =
-  | {
-      readonly kind: 'net';
-      readonly index: number;
-      readonly base: number;
-      readonly driver: VirtioNetDriver;
-    }
-  | {
-      readonly kind: 'blk';
-      readonly index: number;
-      readonly base: number;
-      readonly driver: VirtioBlockDriver;
-    }
-  | {
-      readonly kind: 'rng';
-      readonly index: number;
-      readonly base: number;
-      readonly driver: EntropyDriver;
-    }
-  | {
-      readonly kind: 'console';
-      readonly index: number;
-      readonly base: number;
-      readonly driver: ConsoleDriver;
-    };
+export type OpenedDriver = {
+  readonly [K in DeviceHandle['kind']]: Omit<Extract<DeviceHandle, { readonly kind: K }>, 'model'>;
+}[DeviceHandle['kind']];
 
 /**
- * Opens the guest driver of `spec` at its register block (shared by every machine
- * mode). `queueMax` is the device's largest queue: net rings default to it, blk rings
- * to `min(128, queueMax)`.
+ * Opens the guest driver of a device with its class at its register block (shared by
+ * every machine mode). `queueMax` is the device's largest queue; the class derives the
+ * driver's ring size from it.
  *
  * @throws whatever the driver's `open` throws
  */
 export async function openGuestDriver(
-  spec: DriverSpec,
+  deviceClass: AnyDeviceClass,
+  options: DeviceSpec['driver'],
   queueMax: number,
   placement: DriverPlacement,
 ): Promise<OpenedDriver> {
   const { memory, dma, base, link, index } = placement;
-  const where = { memory, dma, base, link };
-  switch (spec.kind) {
-    case 'net': {
-      const queueSize = spec.driver?.queueSize ?? queueMax;
-      const driver = await VirtioNetDriver.open({ ...spec.driver, queueSize, ...where });
-      return { kind: 'net', index, base, driver };
-    }
-    case 'blk': {
-      const queueSize = spec.driver?.queueSize ?? Math.min(128, queueMax);
-      const driver = await VirtioBlockDriver.open({ ...spec.driver, queueSize, ...where });
-      return { kind: 'blk', index, base, driver };
-    }
-    case 'rng':
-      return {
-        kind: 'rng',
-        index,
-        base,
-        driver: await EntropyDriver.open({ ...spec.driver, ...where }),
-      };
-    case 'console':
-      return {
-        kind: 'console',
-        index,
-        base,
-        driver: await ConsoleDriver.open({ ...spec.driver, ...where }),
-      };
-  }
+  // The options are the `driver` options of a spec of the class's kind.
+  const driver = await deviceClass.openDriver(options as never, queueMax, {
+    memory,
+    dma,
+    base,
+    link,
+  });
+  // The class of kind K opens the driver of kind K.
+  return { kind: deviceClass.kind, index, base, driver } as OpenedDriver;
 }
 
 /**
@@ -183,7 +85,12 @@ export async function openDriver(
   placement: DriverPlacement,
 ): Promise<DeviceHandle> {
   const queueMax = attached.model.core.transport.queue(0).maxSize;
-  const opened = await openGuestDriver(attached.spec, queueMax, placement);
-  // The opened driver has the attached model's kind (openGuestDriver keeps `kind`).
+  const opened = await openGuestDriver(
+    attached.deviceClass,
+    attached.spec.driver,
+    queueMax,
+    placement,
+  );
+  // The opened driver has the attached model's kind (both come from one class).
   return { ...opened, model: attached.model } as DeviceHandle;
 }

@@ -9,6 +9,7 @@ import type { VirtioNetDeviceModelOptions } from '../devices/net/net-device-mode
 import type { VirtioNetDriverOptions } from '../devices/net/net-driver.js';
 import type { EntropyDeviceModelOptions } from '../devices/rng/entropy-device-model.js';
 import type { EntropyDriverOptions } from '../devices/rng/entropy-driver.js';
+import type { DeviceClass } from './device-class.js';
 
 /**
  * A virtio-net card (virtio 1.2 §5.1) whose host side is `backend`. The device model
@@ -32,6 +33,12 @@ export interface NetDeviceSpec extends VirtioNetDeviceModelOptions {
   readonly backend: NetDevice;
   /** Options of the guest driver (ring size, receive buffer size, EVENT_IDX, failure callback). */
   readonly driver?: Omit<VirtioNetDriverOptions, 'memory' | 'dma' | 'base' | 'link'>;
+  /**
+   * What builds the device: set by `netDevice()` to `netDeviceClass`. {@link createMachineOf}
+   * links only the classes its specs carry (or its `classes` option names);
+   * {@link createMachine} fills in any that is missing. Never passed to the device model.
+   */
+  readonly deviceClass?: DeviceClass<'net'>;
 }
 
 /**
@@ -57,6 +64,12 @@ export interface BlkDeviceSpec extends BlockDeviceModelOptions {
   readonly backend: BlockBackend;
   /** Options of the guest driver (ring size, largest transfer, bounce buffers). */
   readonly driver?: Omit<VirtioBlockDriverOptions, 'memory' | 'dma' | 'base' | 'link'>;
+  /**
+   * What builds the device: set by `blkDevice()` to `blkDeviceClass`. {@link createMachineOf}
+   * links only the classes its specs carry (or its `classes` option names);
+   * {@link createMachine} fills in any that is missing. Never passed to the device model.
+   */
+  readonly deviceClass?: DeviceClass<'blk'>;
 }
 
 /**
@@ -78,6 +91,12 @@ export interface RngDeviceSpec extends EntropyDeviceModelOptions {
   readonly source: EntropySource;
   /** Options of the guest driver (pool and request sizes, failure callback). */
   readonly driver?: Omit<EntropyDriverOptions, 'memory' | 'dma' | 'base' | 'link'>;
+  /**
+   * What builds the device: set by `rngDevice()` to `rngDeviceClass`. {@link createMachineOf}
+   * links only the classes its specs carry (or its `classes` option names);
+   * {@link createMachine} fills in any that is missing. Never passed to the device model.
+   */
+  readonly deviceClass?: DeviceClass<'rng'>;
 }
 
 /**
@@ -103,6 +122,12 @@ export interface ConsoleDeviceSpec extends ConsoleDeviceModelOptions {
   readonly output: (bytes: Uint8Array) => void;
   /** Options of the guest driver (buffer geometry, `onData`, `onResize`, failure callback). */
   readonly driver?: Omit<ConsoleDriverOptions, 'memory' | 'dma' | 'base' | 'link'>;
+  /**
+   * What builds the device: set by `consoleDevice()` to `consoleDeviceClass`. {@link createMachineOf}
+   * links only the classes its specs carry (or its `classes` option names);
+   * {@link createMachine} fills in any that is missing. Never passed to the device model.
+   */
+  readonly deviceClass?: DeviceClass<'console'>;
 }
 
 /**

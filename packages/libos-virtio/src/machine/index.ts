@@ -1,5 +1,7 @@
 export { bootLog } from './boot-log.js';
 export { createMachine } from './create-machine.js';
+export { createMachineOf } from './create-machine-of.js';
+export type { AnyDeviceClass, DeviceClass, DeviceDriverPlacement } from './device-class.js';
 export type {
   BlkHandle,
   ConsoleHandle,
@@ -24,7 +26,7 @@ export type {
 } from './device-spec.js';
 export type { Machine, MachineControl } from './machine.js';
 export { MachineError, type MachineErrorCode } from './machine-error.js';
-export type { MachineMode, MachineOptions } from './machine-options.js';
+export type { MachineMode, MachineOfOptions, MachineOptions } from './machine-options.js';
 export {
   MACHINE_DMA_BASE,
   MACHINE_MAX_DEVICES,

@@ -1,8 +1,8 @@
 /**
- * Why {@link createMachine} (or a {@link Machine}) refused:
+ * Why {@link createMachine} / {@link createMachineOf} (or a {@link Machine}) refused:
  *
  * - `BAD_OPTION`: a machine option or a device option is invalid (the device model's
- *   own error is the `cause`);
+ *   own error is the `cause`), or {@link createMachineOf} has no device class for a spec;
  * - `TOO_MANY_DEVICES`: more devices than register blocks ({@link MACHINE_MAX_DEVICES});
  * - `MEMORY_TOO_SMALL`: guest memory cannot hold the register blocks, or the DMA region
  *   ran out while a driver allocated its rings and buffers;

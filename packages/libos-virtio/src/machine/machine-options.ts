@@ -1,4 +1,5 @@
 import type { Micros } from '@libos/sched';
+import type { AnyDeviceClass } from './device-class.js';
 import type { DeviceSpec } from './device-spec.js';
 
 /**
@@ -56,4 +57,28 @@ export interface MachineOptions<T extends readonly DeviceSpec[]> {
    * frames arrived, so it is polled. A positive integer; default 1000 (1 ms).
    */
   readonly netPollInterval?: Micros;
+}
+
+/**
+ * What {@link createMachineOf} builds: {@link MachineOptions} plus the device classes
+ * for specs that do not carry their own.
+ *
+ * @typeParam T - the device specs, as a tuple (inferred as one by `createMachineOf`)
+ * @example
+ * ```ts
+ * import { type MachineOfOptions, netDeviceClass } from '@libos/virtio';
+ * const options: MachineOfOptions<readonly [{ kind: 'net'; backend: NetDevice }]> = {
+ *   memoryBytes: 4 << 20,
+ *   devices: [{ kind: 'net', backend }],
+ *   classes: [netDeviceClass],
+ * };
+ * ```
+ */
+export interface MachineOfOptions<T extends readonly DeviceSpec[]> extends MachineOptions<T> {
+  /**
+   * The class of each kind for specs without their own `deviceClass` (plain
+   * `{ kind: 'net', … }` objects). Only what is listed here or carried by a spec is
+   * linked into a bundle. Default none: every spec must carry its class.
+   */
+  readonly classes?: readonly AnyDeviceClass[];
 }

@@ -1,9 +1,11 @@
 import { GuestMemory } from '@libos/mem';
 import { AtomicsLink, MachineError, MmioRegister, planMemoryMap } from '../index.js';
-import { modelOptions, type OpenedDriver, openGuestDriver } from '../machine/attach-device.js';
-import { type BootDevice, bootLines } from '../machine/boot-log.js';
-import { checkNetPollInterval, describe } from '../machine/create-machine.js';
+import { deviceClassOf } from '../machine/all-device-classes.js';
+import { type OpenedDriver, openGuestDriver } from '../machine/attach-device.js';
+import { type BootDevice, bootLines } from '../machine/boot-lines.js';
+import { checkNetPollInterval, describe } from '../machine/create-machine-of.js';
 import { closeDrivers, MachineBase } from '../machine/machine-base.js';
+import { modelOptions } from '../machine/model-options.js';
 import { TrackingDmaAllocator } from '../machine/tracking-dma.js';
 import type { DeviceWorkerSpec } from './device-worker-spec.js';
 import { type DeviceWorker, startDeviceWorker } from './start-device-worker.js';
@@ -76,15 +78,23 @@ function workerSpec(spec: WorkerDeviceSpec, base: number): DeviceWorkerSpec {
 /** What a boot line says about a driver opened on the worker's device. */
 function bootDevice(memory: GuestMemory, opened: OpenedDriver): BootDevice {
   const deviceId = memory.atomicLoadU32(opened.base + MmioRegister.DEVICE_ID);
+  const deviceClass = deviceClassOf(opened.kind);
   switch (opened.kind) {
     case 'net': {
       const core = opened.driver.core;
       const sizes = [core.queue(0).size, core.queue(1).size];
-      return { opened, deviceId, features: core.negotiatedFeatures, queueSizes: sizes };
+      return {
+        deviceClass,
+        opened,
+        deviceId,
+        features: core.negotiatedFeatures,
+        queueSizes: sizes,
+      };
     }
     case 'blk': {
       const core = opened.driver.core;
       return {
+        deviceClass,
         opened,
         deviceId,
         features: core.negotiatedFeatures,
@@ -93,7 +103,7 @@ function bootDevice(memory: GuestMemory, opened: OpenedDriver): BootDevice {
     }
     default:
       // The rng and console drivers do not expose their negotiated features.
-      return { opened, deviceId, features: null, queueSizes: null };
+      return { deviceClass, opened, deviceId, features: null, queueSizes: null };
   }
 }
 
@@ -195,7 +205,13 @@ export async function createWorkerMachine<const T extends readonly WorkerDeviceS
         spec.kind === 'net' || spec.kind === 'blk'
           ? (spec.queueSize ?? DEFAULT_DEVICE_QUEUE)
           : DEFAULT_DEVICE_QUEUE;
-      const opened = await openGuestDriver(spec, queueMax, { memory, dma, base, link, index });
+      const opened = await openGuestDriver(deviceClassOf(spec.kind), spec.driver, queueMax, {
+        memory,
+        dma,
+        base,
+        link,
+        index,
+      });
       handles.push(
         opened.kind === 'console'
           ? { ...opened, input: (bytes: Uint8Array) => worker.consoleInput(base, bytes) }

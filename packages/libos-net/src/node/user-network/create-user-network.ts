@@ -1,21 +1,26 @@
 /**
  * User-mode networking (what QEMU's slirp and passt do), built from libos's own stack:
  * the guest's NIC attaches to one end of an in-process link; on the other end a
- * gateway {@link Stack} hands out an address by DHCP and forwards host ports into the
- * guest. No root, no TAP: the host side is ordinary `node:net` / `node:dgram` sockets.
+ * gateway {@link Stack} hands out an address by DHCP, relays DNS, NATs the guest's
+ * outbound TCP and UDP through host sockets and forwards host ports into the guest.
+ * No root, no TAP: the host side is ordinary `node:net` / `node:dgram` sockets.
  *
  * ```text
  *  guest NIC ── guestPort ═══ link ═══ gateway Stack 10.0.2.2 ── DHCP server (67/udp)
- *                                            │
- *           host 127.0.0.1:8080 (node:net) ──┴── TCP to 10.0.2.15:80
+ *                                            │ ├─ DNS relay (53/udp) ── upstream resolver
+ *                                            │ ├─ interceptTcp ── node:net connect (NAT)
+ *                                            │ └─ interceptUdp ── node:dgram per flow (NAT)
+ *           host 127.0.0.1:8080 (node:net) ──┴── TCP to 10.0.2.15:80 (host forward)
  * ```
  */
+import { isIP } from 'node:net';
 import { HostClock, HostEntropy } from '@libos/sched';
 import { DhcpServer } from '../../dhcp/dhcp-server.js';
 import { type RunningDhcpServer, serveDhcp } from '../../dhcp/dhcp-server-socket.js';
 import { createLink } from '../../phy/link.js';
 import { createStack, type Stack } from '../../stack/stack.js';
 import { formatIpv4Address, ipv4Netmask, parseIpv4Address } from '../../wire/ipv4-address.js';
+import { DnsRelay, type DnsUpstream, hostResolver } from './dns-relay.js';
 import { GatewayLoop } from './gateway-loop.js';
 import { ObservedDevice } from './guest-port.js';
 import {
@@ -24,8 +29,11 @@ import {
   type UserNetworkStats,
   zeroUserNetworkStats,
 } from './host-forward.js';
+import { type OutboundMode, OutboundPolicy } from './outbound-policy.js';
 import { TcpForward } from './tcp-forward.js';
+import { TcpNat } from './tcp-nat.js';
 import { UdpForward } from './udp-forward.js';
+import { UdpNat } from './udp-nat.js';
 import { UserNetworkError } from './user-network-error.js';
 
 /**
@@ -44,10 +52,27 @@ export interface UserNetworkDhcpOptions {
   readonly poolSize?: number;
   /** Lease time in seconds; default 86,400. */
   readonly leaseTime?: number;
-  /** DNS servers announced (option 6); default none (no DNS relay in this gateway). */
+  /** DNS servers announced (option 6); default the gateway address (the DNS relay), none without it. */
   readonly dnsServers?: readonly string[];
   /** Domain name announced (option 15); default none. */
   readonly domainName?: string;
+}
+
+/**
+ * DNS relay settings of a user-mode network. The relay answers on UDP port 53 of the
+ * gateway address (10.0.2.2), which DHCP announces as the DNS server.
+ *
+ * @example
+ * ```ts
+ * import type { UserNetworkDnsOptions } from '@libos/net/node';
+ * const dns: UserNetworkDnsOptions = { upstream: { address: '127.0.0.53', port: 53 }, timeoutMs: 3000 };
+ * ```
+ */
+export interface UserNetworkDnsOptions {
+  /** The resolver queries go to; default the host's first (`dns.getServers()[0]`). */
+  readonly upstream?: DnsUpstream;
+  /** How long to wait for its answer before the guest gets SERVFAIL; default 5,000 ms. */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -77,10 +102,26 @@ export interface UserNetworkOptions {
   readonly guestMac?: Uint8Array;
   /** The gateway's MAC; default 52:55:0a:00:02:02. */
   readonly gatewayMac?: Uint8Array;
-  /** How long a forwarded TCP connection may take to reach the guest; default 10,000 ms. */
+  /**
+   * How long a TCP connection may take to connect: a host forward's to the guest, an
+   * outbound NAT connection's to the host destination; default 10,000 ms.
+   */
   readonly connectTimeoutMs?: number;
   /** Host peers tracked per UDP forward; default 64. */
   readonly maxUdpPeers?: number;
+  /**
+   * What outbound NAT lets the guest reach: `'all'` (default), `'loopback'` (only the
+   * host, as the gateway address) or `'none'`. Forbidden TCP is refused with RST,
+   * forbidden UDP answered with ICMP "administratively prohibited"; neither opens a
+   * host socket.
+   */
+  readonly outbound?: OutboundMode;
+  /** DNS relay settings, or `false` for none. */
+  readonly dns?: UserNetworkDnsOptions | false;
+  /** An outbound UDP flow without traffic for this long is closed; default 60,000 ms. */
+  readonly udpFlowIdleMs?: number;
+  /** Outbound UDP flows (guest address and port) open at once; default 256. */
+  readonly maxUdpFlows?: number;
 }
 
 /**
@@ -107,6 +148,10 @@ export interface UserNetwork {
   readonly dhcpServer: DhcpServer | undefined;
   /** The forwards as bound (ephemeral host ports resolved). */
   readonly forwards: readonly BoundHostForward[];
+  /** The outbound restriction in force. */
+  readonly outbound: OutboundMode;
+  /** Where the guest's DNS queries go (the gateway address), or undefined without a relay. */
+  readonly dnsAddress: string | undefined;
   /** Forwarding counters. */
   readonly stats: UserNetworkStats;
   /** Whether `close()` was called. */
@@ -159,8 +204,10 @@ function checkPort(port: number, what: string, allowZero: boolean): void {
  * 10.0.2.15 first) and the requested host port forwards. The gateway is polled in real
  * time, when the guest sends and when its `pollAt()` falls due; `close()` stops it.
  *
- * Not done by this gateway: outbound NAT (guest connections to the host or beyond) and
- * DNS relay.
+ * Outbound NAT: a guest connection or datagram to any IPv4 destination is carried by
+ * a host socket to the same destination — the gateway address stands for the host's
+ * 127.0.0.1 — unless `outbound` forbids it. DNS: queries to the gateway address, port
+ * 53, are relayed to the upstream resolver.
  *
  * @param options Addresses, DHCP and forwards.
  * @throws {@link UserNetworkError} `EADDRINUSE` when a forwarded host port is taken,
@@ -173,11 +220,15 @@ function checkPort(port: number, what: string, allowZero: boolean): void {
  * import { HostClock, HostEntropy } from '@libos/sched';
  *
  * const net = await createUserNetwork({
+ *   outbound: 'loopback', // the guest may reach the host (as 10.0.2.2), nothing else
  *   hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 8080, guestPort: 80 }],
  * });
  * const guest = createStack({ devices: [net.guestPort], clock: new HostClock(), entropy: new HostEntropy(), ipv4: 'dhcp' });
  * // drive `guest` (poll / pollAt / net.guestPort.waitForFrame), serve HTTP on port 80, then:
  * // curl http://127.0.0.1:8080/
+ * // and from the guest, a host service on 127.0.0.1:5432, and a name through the DNS relay:
+ * const db = await guest.connectTcp({ address: '10.0.2.2', port: 5432 });
+ * const { addresses } = await guest.resolve('example.com', 'A');
  * await net.close();
  * ```
  */
@@ -196,6 +247,34 @@ export async function createUserNetwork(options: UserNetworkOptions = {}): Promi
       'EINVAL',
       `connectTimeoutMs must be positive, got ${connectTimeoutMs}`,
     );
+  }
+  const outbound = options.outbound ?? 'all';
+  if (outbound !== 'all' && outbound !== 'loopback' && outbound !== 'none') {
+    throw new UserNetworkError('EINVAL', `outbound must be 'all', 'loopback' or 'none'`);
+  }
+  const dnsOptions = options.dns === false ? undefined : (options.dns ?? {});
+  let upstream: Required<DnsUpstream> | undefined;
+  if (dnsOptions?.upstream !== undefined) {
+    const { address, port = 53 } = dnsOptions.upstream;
+    if (isIP(address) === 0) {
+      throw new UserNetworkError(
+        'EINVAL',
+        `dns.upstream.address must be an IP address, got '${address}'`,
+      );
+    }
+    checkPort(port, 'dns.upstream.port', false);
+    upstream = { address, port };
+  } else if (dnsOptions) {
+    upstream = hostResolver();
+  }
+  for (const [name, value] of [
+    ['dns.timeoutMs', dnsOptions?.timeoutMs ?? 5000],
+    ['udpFlowIdleMs', options.udpFlowIdleMs ?? 60_000],
+    ['maxUdpFlows', options.maxUdpFlows ?? 256],
+  ] as const) {
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new UserNetworkError('EINVAL', `${name} must be positive, got ${value}`);
+    }
   }
   const rules: BoundHostForward[] = (options.hostForwards ?? []).map((rule, i) => {
     if (rule.protocol !== 'tcp' && rule.protocol !== 'udp') {
@@ -225,7 +304,11 @@ export async function createUserNetwork(options: UserNetworkOptions = {}): Promi
         poolStart,
         ...(dhcpOptions.poolSize === undefined ? {} : { poolSize: dhcpOptions.poolSize }),
         ...(dhcpOptions.leaseTime === undefined ? {} : { leaseTime: dhcpOptions.leaseTime }),
-        ...(dhcpOptions.dnsServers === undefined ? {} : { dnsServers: dhcpOptions.dnsServers }),
+        ...(dhcpOptions.dnsServers === undefined
+          ? dnsOptions
+            ? { dnsServers: [formatIpv4Address(gatewayAddress)] }
+            : {}
+          : { dnsServers: dhcpOptions.dnsServers }),
         ...(dhcpOptions.domainName === undefined ? {} : { domainName: dhcpOptions.domainName }),
       });
     } catch (e) {
@@ -258,11 +341,36 @@ export async function createUserNetwork(options: UserNetworkOptions = {}): Promi
     ? serveDhcp({ stack: gateway, server: dhcpServer, clock, onOutcome: wake })
     : undefined;
 
+  const policy = new OutboundPolicy(outbound, gatewayAddress);
+  const tcpNat = new TcpNat({ gateway, stats, wake, policy, connectTimeoutMs });
+  const udpNat = new UdpNat({
+    gateway,
+    stats,
+    wake,
+    policy,
+    idleMs: options.udpFlowIdleMs ?? 60_000,
+    maxFlows: options.maxUdpFlows ?? 256,
+  });
+  const dnsRelay = dnsOptions
+    ? new DnsRelay({
+        gateway,
+        stats,
+        wake,
+        policy,
+        upstream,
+        timeoutMs: dnsOptions.timeoutMs ?? 5000,
+        maxPending: 64,
+      })
+    : undefined;
+
   const forwards: (TcpForward | UdpForward)[] = [];
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    tcpNat.close();
+    udpNat.close();
+    dnsRelay?.close();
     await Promise.all(forwards.map((f) => f.close()));
     running?.close();
     // One last poll sends the resets of aborted guest connections.
@@ -299,6 +407,8 @@ export async function createUserNetwork(options: UserNetworkOptions = {}): Promi
     gateway,
     dhcpServer,
     forwards: forwards.map((f) => f.rule),
+    outbound,
+    dnsAddress: dnsRelay ? formatIpv4Address(gatewayAddress) : undefined,
     stats,
     get closed() {
       return closed;

@@ -50,7 +50,7 @@ export interface BoundHostForward {
 }
 
 /**
- * Counters of a user-mode network's forwards.
+ * Counters of a user-mode network: host port forwards, outbound NAT and the DNS relay.
  *
  * @example
  * ```ts
@@ -72,6 +72,36 @@ export interface UserNetworkStats {
   udpToHost: number;
   /** UDP datagrams dropped (too many host peers, send failure). */
   udpDropped: number;
+  /** Outbound NAT: guest TCP connections spliced to a host socket. */
+  natTcpConnections: number;
+  /** Outbound NAT: guest TCP connection attempts refused (host refused, unreachable, timed out). */
+  natTcpRefused: number;
+  /** Outbound NAT: TCP connections spliced right now. */
+  natTcpActive: number;
+  /** Outbound NAT: UDP flows (guest address and port) opened. */
+  natUdpFlows: number;
+  /** Outbound NAT: UDP flows open right now. */
+  natUdpActive: number;
+  /** Outbound NAT: UDP flows closed after `udpFlowIdleMs` without traffic. */
+  natUdpExpired: number;
+  /** Outbound NAT: UDP flows closed to make room (`maxUdpFlows`). */
+  natUdpEvicted: number;
+  /** Outbound NAT: datagrams guest → host. */
+  natUdpToHost: number;
+  /** Outbound NAT: datagrams host → guest. */
+  natUdpToGuest: number;
+  /** Outbound NAT: datagrams dropped (from hosts the flow never sent to, send failures). */
+  natUdpDropped: number;
+  /** Outbound connections and datagrams the `outbound` restriction refused. */
+  natBlocked: number;
+  /** Host sockets opened for the guest's outbound traffic (NAT and DNS relay). */
+  hostSocketsOpened: number;
+  /** DNS relay: queries received from the guest. */
+  dnsQueries: number;
+  /** DNS relay: answers from the upstream resolver passed to the guest. */
+  dnsAnswers: number;
+  /** DNS relay: queries answered SERVFAIL (upstream timeout or forbidden) or dropped. */
+  dnsFailures: number;
   /** Payload bytes copied host → guest (TCP and UDP). */
   bytesToGuest: number;
   /** Payload bytes copied guest → host (TCP and UDP). */
@@ -96,6 +126,21 @@ export function zeroUserNetworkStats(): UserNetworkStats {
     udpToGuest: 0,
     udpToHost: 0,
     udpDropped: 0,
+    natTcpConnections: 0,
+    natTcpRefused: 0,
+    natTcpActive: 0,
+    natUdpFlows: 0,
+    natUdpActive: 0,
+    natUdpExpired: 0,
+    natUdpEvicted: 0,
+    natUdpToHost: 0,
+    natUdpToGuest: 0,
+    natUdpDropped: 0,
+    natBlocked: 0,
+    hostSocketsOpened: 0,
+    dnsQueries: 0,
+    dnsAnswers: 0,
+    dnsFailures: 0,
     bytesToGuest: 0,
     bytesToHost: 0,
   };

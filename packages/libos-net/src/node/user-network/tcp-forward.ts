@@ -8,8 +8,7 @@ import type { Stack } from '../../stack/stack.js';
 import type { TcpStream } from '../../tcp/tcp-stream.js';
 import type { BoundHostForward, UserNetworkStats } from './host-forward.js';
 import { bindError } from './listen-host.js';
-
-const READ_CHUNK = 65_536;
+import { type SpliceEnd, TcpSplice } from './tcp-splice.js';
 
 /**
  * What a {@link TcpForward} needs from its network.
@@ -28,15 +27,6 @@ export interface TcpForwardContext {
   readonly wake: () => void;
   /** How long a connection attempt to the guest may take before the host socket is reset (µs). */
   readonly connectTimeoutMicros: number;
-}
-
-interface Splice {
-  readonly socket: Socket;
-  stream: TcpStream | undefined;
-  /** The host sent FIN (passed on to the guest). */
-  hostEnded: boolean;
-  /** The guest sent FIN (passed on to the host). */
-  guestEnded: boolean;
 }
 
 /**
@@ -62,7 +52,7 @@ export class TcpForward {
   readonly rule: BoundHostForward;
   readonly #server: Server;
   readonly #context: TcpForwardContext;
-  readonly #splices = new Set<Splice>();
+  readonly #splices = new Set<TcpSplice>();
   #closed = false;
 
   private constructor(rule: BoundHostForward, server: Server, context: TcpForwardContext) {
@@ -108,28 +98,29 @@ export class TcpForward {
   async close(): Promise<void> {
     this.#closed = true;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const splice of [...this.#splices]) this.#drop(splice);
+    for (const splice of [...this.#splices]) splice.drop();
     await closed;
   }
 
   #accept(socket: Socket): void {
-    const { stats } = this.#context;
+    const { stats, wake } = this.#context;
     stats.tcpAccepted++;
-    const splice: Splice = { socket, stream: undefined, hostEnded: false, guestEnded: false };
-    this.#splices.add(splice);
     // Until connected the socket stays paused (pauseOnConnect); errors end the attempt.
-    socket.on('error', () => this.#drop(splice));
-    socket.on('close', () => this.#drop(splice));
+    const splice = new TcpSplice(socket, {
+      stats,
+      wake,
+      onEnd: (s, how) => this.#ended(s, how),
+    });
+    this.#splices.add(splice);
     if (this.#closed) {
-      this.#drop(splice);
+      splice.drop();
       return;
     }
-    this.#connect(splice).catch(() => this.#drop(splice));
+    void this.#connect(splice);
   }
 
-  async #connect(splice: Splice): Promise<void> {
+  async #connect(splice: TcpSplice): Promise<void> {
     const { gateway, stats, wake, connectTimeoutMicros } = this.#context;
-    const { socket } = splice;
     let stream: TcpStream;
     try {
       const connecting = gateway.connectTcp({
@@ -141,99 +132,23 @@ export class TcpForward {
       stream = await connecting;
     } catch {
       stats.tcpRefused++;
-      this.#drop(splice);
+      splice.drop();
       return;
     }
-    if (!this.#splices.has(splice)) {
+    if (splice.ended) {
       // The host gave up while we were connecting.
       stream.abort();
       wake();
       return;
     }
-    splice.stream = stream;
     stats.tcpActive++;
-    stream.setNoDelay(true);
-    this.#hostToGuest(splice, stream);
-    void this.#guestToHost(splice, stream);
-    socket.resume();
+    splice.start(stream);
   }
 
-  #hostToGuest(splice: Splice, stream: TcpStream): void {
-    const { socket } = splice;
-    const { stats, wake } = this.#context;
-    socket.on('data', (chunk: Buffer) => {
-      socket.pause();
-      stats.bytesToGuest += chunk.length;
-      stream.write(chunk).then(
-        () => {
-          wake();
-          if (!socket.destroyed) socket.resume();
-        },
-        () => this.#drop(splice),
-      );
-      wake();
-    });
-    socket.on('end', () => {
-      splice.hostEnded = true;
-      // Host FIN → guest FIN after the data already queued.
-      stream.end().then(wake, () => {});
-      wake();
-    });
-  }
-
-  async #guestToHost(splice: Splice, stream: TcpStream): Promise<void> {
-    const { socket } = splice;
-    const { stats, wake } = this.#context;
-    for (;;) {
-      let chunk: Uint8Array | null;
-      try {
-        chunk = await stream.read(READ_CHUNK);
-      } catch {
-        // Guest RST (or a timeout): reset the host side too.
-        if (this.#splices.has(splice)) stats.tcpReset++;
-        this.#drop(splice);
-        return;
-      }
-      wake();
-      if (socket.destroyed) return;
-      if (chunk === null) {
-        // Guest FIN → host FIN; the socket closes once the host has ended too.
-        splice.guestEnded = true;
-        socket.end();
-        return;
-      }
-      stats.bytesToHost += chunk.length;
-      if (!socket.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            socket.off('drain', done);
-            socket.off('close', done);
-            resolve();
-          };
-          socket.on('drain', done);
-          socket.on('close', done);
-        });
-      }
-    }
-  }
-
-  /**
-   * Ends one splice. After FINs both ways nothing is reset (the guest connection
-   * finishes its close on its own); otherwise both sides are reset, as a kernel resets
-   * a connection whose socket went away with data still in flight.
-   */
-  #drop(splice: Splice): void {
-    if (!this.#splices.delete(splice)) return;
-    const { socket, stream } = splice;
-    const clean = splice.hostEnded && splice.guestEnded && !this.#closed;
-    if (stream) {
-      this.#context.stats.tcpActive--;
-      if (!clean) stream.abort();
-      this.#context.wake();
-    }
-    if (!socket.destroyed) {
-      if (clean) socket.destroy();
-      else socket.resetAndDestroy();
-    }
+  #ended(splice: TcpSplice, how: SpliceEnd): void {
+    this.#splices.delete(splice);
+    if (!splice.started) return;
+    this.#context.stats.tcpActive--;
+    if (how === 'guest-reset') this.#context.stats.tcpReset++;
   }
 }

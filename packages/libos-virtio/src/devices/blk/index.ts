@@ -15,6 +15,7 @@ export {
   BlkRequestType,
   BlkStatus,
 } from './blk-constants.js';
+export { blkDevice, blkDeviceClass } from './blk-device-class.js';
 export type { BlockBackend } from './block-backend.js';
 export {
   BlockDeviceModel,

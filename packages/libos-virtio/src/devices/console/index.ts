@@ -6,6 +6,7 @@ export {
   ConsoleQueue,
   type ConsoleSize,
 } from './console-constants.js';
+export { consoleDevice, consoleDeviceClass } from './console-device-class.js';
 export {
   ConsoleDeviceModel,
   type ConsoleDeviceModelOptions,

@@ -18,6 +18,7 @@ export {
   VirtioNetHeaderFlag,
   VirtioNetStatus,
 } from './net-constants.js';
+export { netDevice, netDeviceClass } from './net-device-class.js';
 export {
   VirtioNetDeviceModel,
   type VirtioNetDeviceModelOptions,

@@ -10,3 +10,4 @@ export {
   type EntropyDriverStats,
 } from './entropy-driver.js';
 export { EntropyError, type EntropyErrorCode } from './entropy-error.js';
+export { rngDevice, rngDeviceClass } from './rng-device-class.js';

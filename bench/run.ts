@@ -48,6 +48,8 @@ for (const file of benchFiles()) {
   const mod = (await import(pathToFileURL(file).href)) as {
     comparisons?: Comparison[];
     gauges?: Gauge[];
+    /** Stops whatever the file's workloads left running (servers, child processes). */
+    teardown?: () => Promise<void>;
   };
   for (const g of mod.gauges ?? []) {
     if (filter && !`${g.id} ${g.title}`.toLowerCase().includes(filter.toLowerCase())) continue;
@@ -75,6 +77,7 @@ for (const file of benchFiles()) {
     console.log(`      ${r.subject.name}: ${formatRate(r.subject.opsPerSecond)} | ${base}`);
     console.log(`      ratio ${ratio}${goal} → ${r.verdict}\n`);
   }
+  await mod.teardown?.();
 }
 const outDir = join(root, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
@@ -87,3 +90,12 @@ const report = {
 };
 writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 console.log(`wrote ${relative(root, join(outDir, 'latest.json'))} (${results.length} comparisons)`);
+
+// Every bench file must leave nothing running (see `teardown`). If something still holds
+// the event loop, say what and fail, rather than hang the caller (CI runs the benches).
+setTimeout(() => {
+  console.error(
+    `bench: still running 10 s after the last benchmark; open: ${process.getActiveResourcesInfo().join(', ')}`,
+  );
+  process.exit(1);
+}, 10_000).unref();

@@ -131,13 +131,13 @@ function wrkWorkload(name: string, port: () => Promise<number>): Workload {
   };
 }
 
-process.once('beforeExit', () => {
-  void libos?.then(({ host }) => host.close());
-  void baseline?.then(({ server }) => {
-    server.closeAllConnections();
-    server.close();
-  });
-});
+/** Shuts the unikernel and its host down and closes the node:http server (bench/run.ts calls it). */
+export async function teardown(): Promise<void> {
+  await (await libos)?.host.close();
+  const node = await baseline;
+  node?.server.closeAllConnections();
+  await new Promise<void>((resolve) => (node ? node.server.close(() => resolve()) : resolve()));
+}
 
 export const comparisons: Comparison[] = hasWrk()
   ? [

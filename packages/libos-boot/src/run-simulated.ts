@@ -81,7 +81,7 @@ export interface RunSimulatedOptions {
  *   const host = simulationHost(sim);
  *   const one = await boot({ net: nic({ backend: a, ipv4: { address: '10.0.0.1/24' } }) }, { host });
  *   await boot({ net: nic({ backend: b, ipv4: { address: '10.0.0.2/24' } }) }, { host });
- *   return (await one.services.net.stack.ping('10.0.0.2')).rtt;
+ *   return (await one.services.net.stack.ping('10.0.0.2')).roundTripMicros;
  * });
  * ```
  */

@@ -21,7 +21,7 @@ export interface SimulationHostOptions {
 
 /**
  * A host under virtual time: the simulation's clock, scheduler and seeded entropy. Give
- * each declaration its backend explicitly (e.g. `nic({ backend: netSwitch.port() })`);
+ * each declaration its backend explicitly (e.g. `nic({ backend: netSwitch.attach() })`);
  * boot and run inside {@link runSimulated}. The same seed gives the same run, frame for frame.
  *
  * @param sim - the simulation (`@libos/sched`)

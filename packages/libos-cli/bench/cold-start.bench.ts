@@ -81,9 +81,11 @@ async function reap(): Promise<void> {
   }
 }
 
-process.once('beforeExit', () => {
-  void reap().then(() => rmSync(dir, { recursive: true, force: true }));
-});
+/** Stops the last sample's processes and removes the images (bench/run.ts calls it). */
+export async function teardown(): Promise<void> {
+  await reap();
+  rmSync(dir, { recursive: true, force: true });
+}
 
 const libosRun: Workload = {
   name: 'libos run http-server.mjs → first response',

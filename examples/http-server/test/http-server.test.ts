@@ -14,6 +14,7 @@ import { buildFatImage } from '@libos/fs/node';
 import { createUserNetwork, type UserNetwork } from '@libos/net/node';
 import { FileBlockBackend } from '@libos/virtio/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootExample } from '../../boot-example.js';
 import { resolvePath } from '../static-http.js';
 
 const site = join(import.meta.dirname, '..', 'www');
@@ -40,17 +41,8 @@ beforeAll(async () => {
       await disk.close();
     },
   });
-  installHost(host);
-  // main.ts serves forever (top-level await): do not wait for the import, wait for the boot.
-  let failed: unknown;
-  import('../main.js').catch((e: unknown) => {
-    failed = e;
-  });
-  for (let waited = 0; host.kernels.length === 0; waited += 20) {
-    if (failed !== undefined) throw failed;
-    if (waited > 20_000) throw new Error('the unikernel did not boot within 20 s');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // main.ts serves forever (top-level await): wait for the boot, not for the import.
+  await bootExample(host, () => import('../main.js'));
   base = `http://127.0.0.1:${network.forwards[0]!.hostPort}`;
 }, 30_000);
 

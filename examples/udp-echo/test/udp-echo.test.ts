@@ -12,6 +12,7 @@ import { nodeHost } from '@libos/boot/node';
 import { buildImage } from '@libos/cli';
 import { createUserNetwork, type UserNetwork } from '@libos/net/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootExample } from '../../boot-example.js';
 
 const entry = join(import.meta.dirname, '..', 'main.ts');
 let dir: string;
@@ -42,16 +43,7 @@ describe('examples/udp-echo', () => {
   }, 60_000);
 
   it('echoes datagrams sent to the forwarded host port', async () => {
-    installHost(host);
-    let failed: unknown;
-    import('../main.js').catch((e: unknown) => {
-      failed = e;
-    });
-    for (let waited = 0; host.kernels.length === 0; waited += 20) {
-      if (failed !== undefined) throw failed;
-      if (waited > 20_000) throw new Error('the unikernel did not boot within 20 s');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await bootExample(host, () => import('../main.js'));
     const socket = createSocket('udp4');
     try {
       const replies: string[] = [];

@@ -10,11 +10,9 @@ import { join } from 'node:path';
 import { boot } from '@libos/boot';
 import { fatDisk } from '@libos/boot/fs';
 import { nic } from '@libos/boot/net';
-import { nodeHost } from '@libos/boot/node';
 import { buildFatImage } from '@libos/fs/node';
-import { createUserNetwork } from '@libos/net/node';
-import { FileBlockBackend } from '@libos/virtio/node';
 import type { Gauge } from '../../../bench/harness.js';
+import { userNetworkHost } from './user-network-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'libos-p5-'));
 process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -26,17 +24,7 @@ let built: Promise<unknown> | undefined;
 async function bootOnce(dhcp: boolean): Promise<number> {
   built ??= buildFatImage(site, image, { label: 'WWW' });
   await built;
-  const network = await createUserNetwork({});
-  const disk = await FileBlockBackend.open(image, { readOnly: true });
-  const host = nodeHost({
-    net: [network.guestPort],
-    disks: [disk],
-    log: () => {},
-    onClose: async () => {
-      await network.close();
-      await disk.close();
-    },
-  });
+  const { host } = await userNetworkHost(image);
   try {
     const os = await boot(
       {

@@ -22,12 +22,11 @@ import { promisify } from 'node:util';
 import { boot } from '@libos/boot';
 import { fatDisk } from '@libos/boot/fs';
 import { nic } from '@libos/boot/net';
-import { type NodeHost, nodeHost } from '@libos/boot/node';
+import type { NodeHost } from '@libos/boot/node';
 import { buildFatImage } from '@libos/fs/node';
-import { createUserNetwork } from '@libos/net/node';
-import { FileBlockBackend } from '@libos/virtio/node';
 import type { Comparison, Workload } from '../../../bench/harness.js';
 import { StaticServer } from '../../../examples/http-server/static-http.js';
+import { userNetworkHost } from './user-network-host.js';
 
 const run = promisify(execFile);
 const quick = process.env['LIBOS_BENCH_QUICK'] === '1';
@@ -53,20 +52,11 @@ function startLibos(): Promise<{ port: number; host: NodeHost }> {
     const dir = mkdtempSync(join(tmpdir(), 'libos-http-bench-'));
     const image = join(dir, 'www.img');
     await buildFatImage(site, image, { label: 'WWW' });
-    const network = await createUserNetwork({
-      hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 0, guestPort: 80 }],
-    });
-    const disk = await FileBlockBackend.open(image, { readOnly: true });
-    const host = nodeHost({
-      net: [network.guestPort],
-      disks: [disk],
-      log: () => {},
-      onClose: async () => {
-        await network.close();
-        await disk.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    });
+    const { host, network } = await userNetworkHost(
+      image,
+      [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 0, guestPort: 80 }],
+      () => rmSync(dir, { recursive: true, force: true }),
+    );
     const os = await boot(
       { net: nic({ ipv4: { dhcp: { probeMicros: 0 } } }), www: fatDisk({ readOnly: true }) },
       { host },

@@ -55,6 +55,12 @@ export interface BootHost {
   };
   /** Drives the unikernel: boot registers one poller per machine on it. */
   readonly scheduler: Scheduler;
+  /**
+   * How often (µs) NIC backends are polled for frames when nothing wakes the unikernel,
+   * when the app does not say; default the machine's (1 ms). A host whose backends all
+   * signal their frames (and wake the unikernel) can make it long.
+   */
+  readonly netPollInterval?: number;
   /** Guest memory to give the machine when the app does not say (`--mem`). */
   readonly memoryBytes?: number;
   /** The far end of a NIC (e.g. a user-mode network's `guestPort`), if the host has one for it. */
@@ -70,6 +76,11 @@ export interface BootHost {
    * models inline, in this thread). A host may run them elsewhere (`--worker`).
    */
   createMachine?(options: BootMachineOptions): Promise<BootMachine>;
+  /**
+   * Told about a unikernel as soon as its machine is built, before its services start,
+   * so that backends with frames can wake it during boot too (a DHCP exchange).
+   */
+  starting?(kernel: UnikernelControl): void;
   /** Told about every unikernel booted on it (so it can shut them down on Ctrl-C). */
   booted?(kernel: UnikernelControl): void;
 }

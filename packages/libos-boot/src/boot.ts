@@ -25,7 +25,7 @@ export interface BootOptions {
   readonly memoryBytes?: number;
   /** Receives each boot log line; default the host's `log` (console on `nodeHost`). */
   readonly onLog?: (line: string) => void;
-  /** How often (µs) the NICs' backends are polled for frames when nothing wakes them; default 1000. */
+  /** How often (µs) the NICs' backends are polled for frames when nothing wakes them; default the host's, else 1000. */
   readonly netPollInterval?: number;
 }
 
@@ -89,6 +89,7 @@ export async function boot<const S extends Declarations>(
     );
   }
   const memoryBytes = options.memoryBytes ?? host.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+  const netPollInterval = options.netPollInterval ?? host.netPollInterval;
   const log = new BootLogWriter(host.clock, options.onLog ?? host.log?.bind(host));
   const entries = Object.entries(declarations);
   log.write(
@@ -120,9 +121,7 @@ export async function boot<const S extends Declarations>(
     const machineOptions: BootMachineOptions = {
       memoryBytes,
       devices: planned.flatMap((p) => p.devices),
-      ...(options.netPollInterval === undefined
-        ? {}
-        : { netPollInterval: options.netPollInterval }),
+      ...(netPollInterval === undefined ? {} : { netPollInterval }),
       onLog: (line) => log.write(line),
     };
     machine = await (host.createMachine?.(machineOptions) ?? createMachineOf(machineOptions));
@@ -154,6 +153,8 @@ export async function boot<const S extends Declarations>(
     bootLog: log.lines,
     stop: stopAll,
   });
+
+  host.starting?.(kernel);
 
   // Start every service in order; those that need the network to come up (a DHCP
   // lease) finish in `ready` while the next ones start.

@@ -23,6 +23,9 @@ function hasFrameSignal(device: NetDevice): device is NetDevice & FrameSignal {
   return typeof (device as Partial<FrameSignal>).waitForFrame === 'function';
 }
 
+/** Poll interval (µs) of NICs whose backends all signal their frames: a safety net only. */
+const SIGNALLED_POLL_INTERVAL = 50_000;
+
 /**
  * Options of {@link nodeHost}.
  *
@@ -119,8 +122,13 @@ export function nodeHost(options: NodeHostOptions = {}): NodeHost {
   let closing: Promise<void> | undefined;
   const watchers: Promise<void>[] = [];
 
+  // Every unikernel from the moment its machine exists (boot included) until shut down.
+  const awake = new Set<UnikernelControl>();
   const wakeAll = (): void => {
-    for (const k of kernels) k.wake();
+    for (const k of awake) {
+      if (k.isShutDown) awake.delete(k);
+      else k.wake();
+    }
   };
   // One bounded watcher per signalling backend: wake on each frame, yield a macrotask
   // between waits so a frame not yet taken cannot spin the event loop.
@@ -138,8 +146,11 @@ export function nodeHost(options: NodeHostOptions = {}): NodeHost {
     );
   }
 
+  // When every NIC backend wakes the unikernel on its frames, polling is only a safety net.
+  const allSignal = net.length > 0 && net.every(hasFrameSignal);
   const host: NodeHost = {
     name: 'node',
+    ...(allSignal ? { netPollInterval: SIGNALLED_POLL_INTERVAL } : {}),
     clock,
     entropy: new HostEntropy(),
     wallClock: { now: () => Date.now() },
@@ -154,6 +165,9 @@ export function nodeHost(options: NodeHostOptions = {}): NodeHost {
     blockBackend: (request: BackendRequest) => disks[request.index],
     consoleOutput,
     log,
+    starting: (kernel: UnikernelControl) => {
+      awake.add(kernel);
+    },
     booted: (kernel: UnikernelControl) => {
       kernels.push(kernel);
       options.onBooted?.(kernel);

@@ -1,4 +1,5 @@
 import type { NodeType } from '../volume.js';
+import { NodeKind } from './node-kind.js';
 
 /**
  * One directory entry from `readdir(path, { withFileTypes: true })`, shaped like Node's
@@ -11,14 +12,13 @@ import type { NodeType } from '../volume.js';
  * }
  * ```
  */
-export class Dirent {
+export class Dirent extends NodeKind {
   /** The entry's name. */
   readonly name: string;
   /** The directory's path as given to `readdir`. */
   readonly parentPath: string;
   /** Same as `parentPath` (Node's deprecated alias). */
   readonly path: string;
-  readonly #type: NodeType;
 
   /**
    * @param name The entry's name.
@@ -26,38 +26,9 @@ export class Dirent {
    * @param parentPath The directory's path.
    */
   constructor(name: string, type: NodeType, parentPath: string) {
+    super(type);
     this.name = name;
-    this.#type = type;
     this.parentPath = parentPath;
     this.path = parentPath;
-  }
-
-  /** True for a regular file. */
-  isFile(): boolean {
-    return this.#type === 'file';
-  }
-  /** True for a directory. */
-  isDirectory(): boolean {
-    return this.#type === 'directory';
-  }
-  /** Always false: volumes have no symbolic links. */
-  isSymbolicLink(): boolean {
-    return false;
-  }
-  /** Always false. */
-  isBlockDevice(): boolean {
-    return false;
-  }
-  /** Always false. */
-  isCharacterDevice(): boolean {
-    return false;
-  }
-  /** Always false. */
-  isFIFO(): boolean {
-    return false;
-  }
-  /** Always false. */
-  isSocket(): boolean {
-    return false;
   }
 }

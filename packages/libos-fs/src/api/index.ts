@@ -18,6 +18,7 @@ export {
 export { ManualWallClock } from './manual-wall-clock.js';
 export { MemoryVolume, type MemoryVolumeOptions } from './memory-volume.js';
 export { type Mount, type MountLookup, MountTable } from './mount-table.js';
+export { NodeKind } from './node-kind.js';
 export { formatPath, normalizePath, type ParsedPath, parsePath } from './normalize-path.js';
 export { type OpenFlags, type OpenMode, parseOpenFlags } from './open-flags.js';
 export { StatFs, Stats } from './stats.js';

@@ -1,4 +1,5 @@
-import type { NodeType, VolumeSpace, VolumeStat } from '../volume.js';
+import type { VolumeSpace, VolumeStat } from '../volume.js';
+import { NodeKind } from './node-kind.js';
 
 /** S_IFREG and S_IFDIR (POSIX `<sys/stat.h>`). */
 const S_IFREG = 0o100000;
@@ -16,7 +17,7 @@ const S_IFDIR = 0o040000;
  * if (s.isFile()) console.log(s.size, s.mtime.toISOString());
  * ```
  */
-export class Stats {
+export class Stats extends NodeKind {
   /** The mount's device number. */
   readonly dev: number;
   /** The node's number on its volume. */
@@ -53,7 +54,6 @@ export class Stats {
   readonly ctime: Date;
   /** Creation. */
   readonly birthtime: Date;
-  readonly #type: NodeType;
 
   /**
    * @param stat What the volume reported.
@@ -61,7 +61,7 @@ export class Stats {
    * @param readOnly Whether the volume is read-only (clears the write bits of `mode`).
    */
   constructor(stat: VolumeStat, dev: number, readOnly: boolean) {
-    this.#type = stat.type;
+    super(stat.type);
     this.dev = dev;
     this.ino = stat.ino;
     const perm = stat.type === 'directory' ? 0o755 : 0o644;
@@ -77,35 +77,6 @@ export class Stats {
     this.mtime = new Date(stat.mtimeMs);
     this.ctime = new Date(stat.mtimeMs);
     this.birthtime = new Date(stat.birthtimeMs);
-  }
-
-  /** True for a regular file. */
-  isFile(): boolean {
-    return this.#type === 'file';
-  }
-  /** True for a directory. */
-  isDirectory(): boolean {
-    return this.#type === 'directory';
-  }
-  /** Always false: volumes have no symbolic links. */
-  isSymbolicLink(): boolean {
-    return false;
-  }
-  /** Always false. */
-  isBlockDevice(): boolean {
-    return false;
-  }
-  /** Always false. */
-  isCharacterDevice(): boolean {
-    return false;
-  }
-  /** Always false. */
-  isFIFO(): boolean {
-    return false;
-  }
-  /** Always false. */
-  isSocket(): boolean {
-    return false;
   }
 }
 
